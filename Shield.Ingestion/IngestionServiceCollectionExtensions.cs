@@ -1,0 +1,21 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Shield.Ingestion.Events;
+using Shield.Ingestion.Jobs;
+
+namespace Shield.Ingestion;
+
+public static class IngestionServiceCollectionExtensions
+{
+    /// <summary>
+    /// The job store and event log. Needs an <c>IConnectionMultiplexer</c> (AddRedisClient) and the
+    /// <see cref="Persistence.ShieldDbContext"/> (AddNpgsqlDbContext) registered beside it.
+    /// </summary>
+    public static IServiceCollection AddJobTracking(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<IngestionEventLog>();
+        services.AddScoped<JobStore>();
+        return services;
+    }
+}

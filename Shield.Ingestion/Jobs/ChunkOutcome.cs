@@ -1,0 +1,19 @@
+namespace Shield.Ingestion.Jobs;
+
+/// <summary>What recording one chunk's outcome did to its job.</summary>
+/// <param name="Disposition">Whether the outcome was new, a duplicate delivery, or for a job Redis no longer knows.</param>
+/// <param name="Terminal">True when this outcome finished the job (only one caller ever sees true).</param>
+public sealed record ChunkOutcome(
+    OutcomeDisposition Disposition,
+    int ChunksProcessed,
+    int ChunksFailed,
+    int ChunksTotal,
+    string Status,
+    bool Terminal);
+
+public enum OutcomeDisposition
+{
+    Recorded,
+    Duplicate,
+    UnknownJob,
+}

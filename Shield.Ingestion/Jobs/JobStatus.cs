@@ -1,0 +1,12 @@
+namespace Shield.Ingestion.Jobs;
+
+/// <summary>The states a job moves through: queued → processing → completed | failed.</summary>
+public static class JobStatus
+{
+    public const string Queued = "queued";
+    public const string Processing = "processing";
+    public const string Completed = "completed";
+    public const string Failed = "failed";
+
+    public static bool IsTerminal(string status) => status is Completed or Failed;
+}

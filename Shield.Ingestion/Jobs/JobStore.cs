@@ -1,0 +1,240 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Shield.Ingestion.Events;
+using Shield.Ingestion.Persistence;
+using Shield.Ingestion.Streams;
+using StackExchange.Redis;
+
+namespace Shield.Ingestion.Jobs;
+
+/// <summary>
+/// Job state in two places: a Redis hash for fast reads and atomic progress, and a PostgreSQL row that outlives
+/// the Redis copy's TTL. Both services use it: the Api creates and reads jobs, the Workers record outcomes.
+/// </summary>
+public sealed partial class JobStore(
+    IConnectionMultiplexer redis,
+    ShieldDbContext db,
+    TimeProvider time,
+    ILogger<JobStore> logger)
+{
+    /// <summary>How long completion-rate buckets live: long enough for a one-minute rate window.</summary>
+    private const int RateBucketLifetimeSeconds = 120;
+
+    /// <summary>
+    /// Records the job (PostgreSQL first, then Redis) and appends all of its chunks and its <c>ingestion.queued</c>
+    /// event to Redis in one MULTI/EXEC, so either every chunk is on the stream or none is.
+    /// </summary>
+    /// <exception cref="JobNotQueuedException">Redis did not take the job; the durable row says so.</exception>
+    public async Task<JobSnapshot> CreateAsync(NewJob job, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var row = new JobRow
+        {
+            Id = job.JobId,
+            Status = JobStatus.Queued,
+            SourceType = job.SourceType,
+            ChunksTotal = job.Chunks.Count,
+            MetadataJson = job.MetadataJson,
+            CreatedAt = now,
+        };
+        db.Jobs.Add(row);
+        await db.SaveChangesAsync(cancellationToken);
+
+        try
+        {
+            await EnqueueAsync(job, now);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // The client is told the submission failed; the durable row must not claim the job is queued.
+            row.Status = JobStatus.Failed;
+            row.Error = "The job could not be queued: " + ex.Message;
+            row.CompletedAt = time.GetUtcNow();
+            await db.SaveChangesAsync(CancellationToken.None);
+            LogEnqueueFailed(job.JobId, ex);
+            throw new JobNotQueuedException(job.JobId, ex);
+        }
+
+        LogJobQueued(job.JobId, job.Chunks.Count, job.SourceType);
+        return ToSnapshot(row);
+    }
+
+    private async Task EnqueueAsync(NewJob job, DateTimeOffset now)
+    {
+        var traceParent = Activity.Current?.Id is { } id && Activity.Current.IdFormat == ActivityIdFormat.W3C ? id : null;
+        var database = redis.GetDatabase();
+        var transaction = database.CreateTransaction();
+        var hash = JobKeys.Hash(job.JobId);
+        _ = transaction.HashSetAsync(hash,
+        [
+            new("job_id", job.JobId.ToString()),
+            new("status", JobStatus.Queued),
+            new("source_type", job.SourceType),
+            new("chunks_total", job.Chunks.Count),
+            new("chunks_processed", 0),
+            new("chunks_failed", 0),
+            new("created_at", Iso(now)),
+            new("created_at_ms", now.ToUnixTimeMilliseconds()),
+            new("metadata", job.MetadataJson),
+        ]);
+        for (var index = 0; index < job.Chunks.Count; index++)
+        {
+            var chunk = job.Chunks[index];
+            var message = new ChunkMessage(job.JobId, index, ChunkIds.ForContent(chunk.Text), chunk.Text,
+                chunk.SourceUri, job.SourceType, chunk.MetadataJson, traceParent);
+            _ = transaction.StreamAddAsync(IngestionStream.Key, message.ToStreamFields());
+        }
+        var queued = new IngestionEvent(EventTypes.Queued, job.JobId.ToString(), now, new JsonObject
+        {
+            ["chunks_total"] = job.Chunks.Count,
+            ["source_type"] = job.SourceType,
+        });
+        _ = transaction.StreamAddAsync(EventStream.Key,
+        [
+            new(EventStream.TypeField, queued.EventType),
+            new(EventStream.JobField, queued.JobId),
+            new(EventStream.PayloadField, queued.ToJson()),
+        ], maxLength: IngestionEventLog.RetainedEvents, useApproximateMaxLength: true);
+
+        if (!await transaction.ExecuteAsync())
+        {
+            throw new RedisException("The MULTI/EXEC transaction that enqueues the job was discarded.");
+        }
+
+        // Wake-ups are hints: a consumer that misses one still finds the entries on its next periodic read.
+        await database.PublishAsync(RedisChannel.Literal(IngestionStream.WakeChannel), job.Chunks.Count, CommandFlags.FireAndForget);
+        await database.PublishAsync(RedisChannel.Literal(EventStream.NotifyChannel), "queued", CommandFlags.FireAndForget);
+    }
+
+    /// <summary>The job from Redis, or from PostgreSQL once the Redis copy has expired; null when unknown.</summary>
+    public async Task<JobSnapshot?> GetAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        var fields = await redis.GetDatabase().HashGetAllAsync(JobKeys.Hash(jobId));
+        if (fields.Length > 0)
+        {
+            return FromHash(jobId, fields.ToDictionary(f => f.Name.ToString(), f => f.Value.ToString()));
+        }
+
+        var row = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == jobId, cancellationToken);
+        return row is null ? null : ToSnapshot(row);
+    }
+
+    /// <summary>Marks the job started when this is its first chunk; only the first caller emits <c>ingestion.started</c>.</summary>
+    public async Task<bool> MarkStartedAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var first = (int)await redis.GetDatabase().ScriptEvaluateAsync(JobScripts.MarkStarted,
+            [JobKeys.Hash(jobId), EventStream.Key],
+            [jobId.ToString(), Iso(now), IngestionEventLog.RetainedEvents, EventStream.NotifyChannel]) == 1;
+        if (first)
+        {
+            await db.Jobs.Where(j => j.Id == jobId && j.StartedAt == null)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(j => j.StartedAt, now)
+                    .SetProperty(j => j.Status, j => j.Status == JobStatus.Queued ? JobStatus.Processing : j.Status),
+                    cancellationToken);
+        }
+        return first;
+    }
+
+    /// <summary>
+    /// Counts a chunk's outcome once (a redelivered chunk is a duplicate and changes nothing), emits the progress
+    /// event and, for the job's last chunk, the terminal event; then brings the durable row up to date.
+    /// </summary>
+    public async Task<ChunkOutcome> RecordOutcomeAsync(
+        Guid jobId, int chunkIndex, bool succeeded, string? error, TimeSpan finishedJobTtl, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(JobScripts.RecordChunkOutcome,
+            [JobKeys.Hash(jobId), JobKeys.FinishedChunks(jobId), EventStream.Key, JobKeys.CompletionBucket(now.ToUnixTimeSeconds())],
+            [
+                jobId.ToString(), chunkIndex, Iso(now), now.ToUnixTimeMilliseconds(),
+                (long)finishedJobTtl.TotalSeconds, IngestionEventLog.RetainedEvents, EventStream.NotifyChannel,
+                succeeded ? "processed" : "failed", error ?? "", RateBucketLifetimeSeconds,
+            ]))!;
+
+        var outcome = new ChunkOutcome(
+            (int)result[0] switch { 1 => OutcomeDisposition.Recorded, 0 => OutcomeDisposition.Duplicate, _ => OutcomeDisposition.UnknownJob },
+            (int)result[1], (int)result[2], (int)result[3], result[4].ToString(), (int)result[5] == 1);
+
+        if (outcome.Disposition != OutcomeDisposition.UnknownJob)
+        {
+            await SaveDurableCopyAsync(jobId, outcome, error, now, cancellationToken);
+        }
+        return outcome;
+    }
+
+    /// <summary>
+    /// Writes Redis's absolute counts to the row (never increments), so replaying this after a crash or for a
+    /// duplicate delivery is harmless and the row can only move forward.
+    /// </summary>
+    private async Task SaveDurableCopyAsync(Guid jobId, ChunkOutcome outcome, string? error, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var terminal = JobStatus.IsTerminal(outcome.Status);
+        DateTimeOffset? completedAt = terminal ? now : null;
+        await db.Database.ExecuteSqlInterpolatedAsync($"""
+            UPDATE jobs SET
+              chunks_processed = GREATEST(chunks_processed, {outcome.ChunksProcessed}),
+              chunks_failed = GREATEST(chunks_failed, {outcome.ChunksFailed}),
+              status = CASE WHEN status IN ('completed', 'failed') THEN status ELSE {outcome.Status} END,
+              started_at = COALESCE(started_at, {now}),
+              completed_at = COALESCE(completed_at, {completedAt}),
+              error = COALESCE(error, {error})
+            WHERE id = {jobId}
+            """, cancellationToken);
+    }
+
+    /// <summary>Chunks finished per second across all workers, over the last minute of completion buckets.</summary>
+    public async Task<double> ProcessingRateAsync()
+    {
+        var nowSeconds = time.GetUtcNow().ToUnixTimeSeconds();
+        const int window = 60 / JobKeys.RateBucketSeconds;
+        // The current bucket is still filling, so the window is the previous full ones.
+        var keys = Enumerable.Range(1, window)
+            .Select(i => (RedisKey)JobKeys.CompletionBucket(nowSeconds - i * JobKeys.RateBucketSeconds))
+            .ToArray();
+        var values = await redis.GetDatabase().StringGetAsync(keys);
+        var completed = values.Sum(v => v.IsNull ? 0 : (long)v);
+        return Math.Round(completed / (double)(window * JobKeys.RateBucketSeconds), 2);
+    }
+
+    private static JobSnapshot FromHash(Guid jobId, Dictionary<string, string> f) => new(
+        jobId,
+        f.GetValueOrDefault("status") ?? JobStatus.Queued,
+        f.GetValueOrDefault("source_type") ?? "",
+        ParseInt(f, "chunks_total"),
+        ParseInt(f, "chunks_processed"),
+        ParseInt(f, "chunks_failed"),
+        ParseTime(f, "created_at") ?? default,
+        ParseTime(f, "started_at"),
+        ParseTime(f, "completed_at"),
+        f.GetValueOrDefault("error"));
+
+    private static JobSnapshot ToSnapshot(JobRow row) => new(
+        row.Id, row.Status, row.SourceType, row.ChunksTotal, row.ChunksProcessed, row.ChunksFailed,
+        row.CreatedAt, row.StartedAt, row.CompletedAt, row.Error);
+
+    private static int ParseInt(Dictionary<string, string> f, string name) =>
+        int.TryParse(f.GetValueOrDefault(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : 0;
+
+    private static DateTimeOffset? ParseTime(Dictionary<string, string> f, string name) =>
+        DateTimeOffset.TryParse(f.GetValueOrDefault(name), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var v) ? v : null;
+
+    private static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} queued with {ChunkCount} chunks from {SourceType}")]
+    private partial void LogJobQueued(Guid jobId, int chunkCount, string sourceType);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} was recorded but could not be queued")]
+    private partial void LogEnqueueFailed(Guid jobId, Exception exception);
+}
+
+/// <summary>The job was recorded but Redis did not take its chunks; the client must be told to resubmit.</summary>
+public sealed class JobNotQueuedException(Guid jobId, Exception inner)
+    : Exception($"Job {jobId} could not be queued.", inner)
+{
+    public Guid JobId { get; } = jobId;
+}

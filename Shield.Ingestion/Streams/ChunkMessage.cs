@@ -1,0 +1,93 @@
+using StackExchange.Redis;
+
+namespace Shield.Ingestion.Streams;
+
+/// <summary>One chunk of one job, as it travels on <see cref="IngestionStream.Key"/>.</summary>
+/// <param name="JobId">The job the chunk belongs to.</param>
+/// <param name="ChunkIndex">Position of the chunk in the submission; a job counts each index once.</param>
+/// <param name="ChunkId">Content address of the chunk (<c>chunk-</c> + MD5 of the text), as LightRAG names chunks.</param>
+/// <param name="Text">The chunk's text.</param>
+/// <param name="SourceUri">Where the text came from.</param>
+/// <param name="SourceType">The submission's source type.</param>
+/// <param name="MetadataJson">Chunk metadata merged over the submission's metadata, as a JSON object.</param>
+/// <param name="TraceParent">W3C <c>traceparent</c> of the request that accepted the chunk, when there was one.</param>
+public sealed record ChunkMessage(
+    Guid JobId,
+    int ChunkIndex,
+    string ChunkId,
+    string Text,
+    string SourceUri,
+    string SourceType,
+    string MetadataJson,
+    string? TraceParent = null)
+{
+    private const string JobIdField = "job_id";
+    private const string ChunkIndexField = "chunk_index";
+    private const string ChunkIdField = "chunk_id";
+    private const string TextField = "content";
+    private const string SourceUriField = "source_uri";
+    private const string SourceTypeField = "source_type";
+    private const string MetadataField = "metadata";
+    private const string TraceParentField = "traceparent";
+
+    public NameValueEntry[] ToStreamFields()
+    {
+        var fields = new List<NameValueEntry>(8)
+        {
+            new(JobIdField, JobId.ToString()),
+            new(ChunkIndexField, ChunkIndex),
+            new(ChunkIdField, ChunkId),
+            new(TextField, Text),
+            new(SourceUriField, SourceUri),
+            new(SourceTypeField, SourceType),
+            new(MetadataField, MetadataJson),
+        };
+        if (TraceParent is not null)
+        {
+            fields.Add(new(TraceParentField, TraceParent));
+        }
+        return [.. fields];
+    }
+
+    /// <summary>Reads an entry back; returns null (with the reason) for an entry that is not a chunk message.</summary>
+    public static ChunkMessage? FromStreamEntry(StreamEntry entry, out string? problem)
+    {
+        problem = null;
+        if (entry.IsNull || entry.Values is null)
+        {
+            problem = "the entry has no fields (it was deleted from the stream)";
+            return null;
+        }
+
+        string? Get(string name) => entry.Values.FirstOrDefault(v => v.Name == name) is { Value.IsNull: false } pair
+            ? pair.Value.ToString()
+            : null;
+
+        if (!Guid.TryParse(Get(JobIdField), out var jobId))
+        {
+            problem = $"field '{JobIdField}' is missing or not a UUID";
+            return null;
+        }
+        if (!int.TryParse(Get(ChunkIndexField), out var index) || index < 0)
+        {
+            problem = $"field '{ChunkIndexField}' is missing or not a non-negative integer";
+            return null;
+        }
+        var text = Get(TextField);
+        if (text is null)
+        {
+            problem = $"field '{TextField}' is missing";
+            return null;
+        }
+
+        return new ChunkMessage(
+            jobId,
+            index,
+            Get(ChunkIdField) ?? ChunkIds.ForContent(text),
+            text,
+            Get(SourceUriField) ?? "",
+            Get(SourceTypeField) ?? "",
+            Get(MetadataField) ?? "{}",
+            Get(TraceParentField));
+    }
+}

@@ -1,0 +1,39 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Shield.Ingestion.Workers;
+
+/// <summary>
+/// What each Workers process says about itself, every health-check interval, in a Redis key that expires when
+/// the process stops refreshing it. The Api reads all of them, so <c>/health/detailed</c> is true across replicas.
+/// </summary>
+public sealed record WorkerHeartbeat(
+    [property: JsonPropertyName("process_id")] string ProcessId,
+    [property: JsonPropertyName("host")] string Host,
+    [property: JsonPropertyName("pid")] int Pid,
+    [property: JsonPropertyName("consumers")] IReadOnlyList<string> Consumers,
+    [property: JsonPropertyName("active_consumers")] int ActiveConsumers,
+    [property: JsonPropertyName("busy_consumers")] int BusyConsumers,
+    [property: JsonPropertyName("started_at")] DateTimeOffset StartedAt,
+    [property: JsonPropertyName("last_seen")] DateTimeOffset LastSeen,
+    [property: JsonPropertyName("embedding")] string Embedding,
+    [property: JsonPropertyName("vector_store")] string VectorStore)
+{
+    public const string KeyPrefix = "shield:workers:";
+
+    public static string Key(string processId) => KeyPrefix + processId;
+
+    public string ToJson() => JsonSerializer.Serialize(this);
+
+    public static WorkerHeartbeat? FromJson(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<WorkerHeartbeat>(json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

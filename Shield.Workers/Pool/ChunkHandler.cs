@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using Shield.Ingestion.Jobs;
+using Shield.Ingestion.Streams;
+using Shield.Workers.Processing;
+using StackExchange.Redis;
+
+namespace Shield.Workers.Pool;
+
+/// <summary>
+/// Takes one stream entry from delivered to acknowledged: marks the job started, runs the processor with a
+/// timeout and retries, records the outcome once, dead-letters what used up its attempts, then XACKs.
+/// Anything that throws out of here leaves the entry pending, to be claimed again later: nothing is dropped.
+/// </summary>
+public sealed partial class ChunkHandler(
+    IConnectionMultiplexer redis,
+    IServiceScopeFactory scopes,
+    IOptions<WorkerOptions> options,
+    TimeProvider time,
+    ILogger<ChunkHandler> logger)
+{
+    private readonly WorkerOptions _options = options.Value;
+
+    /// <summary>Handles one entry. Returns false when shutdown cut it short and it was left pending.</summary>
+    public async Task<bool> HandleAsync(StreamEntry entry, string consumer, CancellationToken drainToken)
+    {
+        var message = ChunkMessage.FromStreamEntry(entry, out var problem);
+        if (message is null)
+        {
+            // Unreadable entries cannot be processed however often they are retried: keep them, visibly.
+            await DeadLetterAsync(entry.Id, entry.Values ?? [], problem!, attempts: 1);
+            await AcknowledgeAsync(entry.Id);
+            LogMalformedEntry(entry.Id.ToString(), problem!);
+            return true;
+        }
+
+        using var activity = StartConsumerActivity(message, entry.Id, consumer);
+        await using var scope = scopes.CreateAsyncScope();
+        var jobs = scope.ServiceProvider.GetRequiredService<JobStore>();
+        var processor = scope.ServiceProvider.GetRequiredService<IChunkProcessor>();
+
+        await jobs.MarkStartedAsync(message.JobId, drainToken);
+
+        var started = time.GetTimestamp();
+        string? error = null;
+        for (var attempt = 1; attempt <= _options.RetryAttempts; attempt++)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(drainToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(_options.TimeoutSeconds));
+            try
+            {
+                await processor.ProcessAsync(message, timeout.Token);
+                error = null;
+                break;
+            }
+            catch (OperationCanceledException) when (drainToken.IsCancellationRequested)
+            {
+                LogLeftPending(message.JobId, message.ChunkIndex, entry.Id.ToString());
+                return false;
+            }
+            catch (Exception ex)
+            {
+                error = timeout.IsCancellationRequested
+                    ? $"Timed out after {_options.TimeoutSeconds} s"
+                    : $"{ex.GetType().Name}: {ex.Message}";
+                LogAttemptFailed(ex, message.JobId, message.ChunkIndex, attempt, _options.RetryAttempts);
+                if (attempt < _options.RetryAttempts)
+                {
+                    await Task.Delay(Backoff(attempt), time, drainToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    if (drainToken.IsCancellationRequested)
+                    {
+                        return false;
+                    }
+                }
+            }
+        }
+
+        var succeeded = error is null;
+        if (!succeeded)
+        {
+            await DeadLetterAsync(entry.Id, entry.Values!, error!, _options.RetryAttempts);
+            WorkerTelemetry.ChunksFailed.Add(1);
+            activity?.SetStatus(ActivityStatusCode.Error, error);
+        }
+
+        var outcome = await jobs.RecordOutcomeAsync(message.JobId, message.ChunkIndex, succeeded, error,
+            TimeSpan.FromSeconds(_options.JobStatusTtl), CancellationToken.None);
+        await AcknowledgeAsync(entry.Id);
+
+        if (succeeded && outcome.Disposition == OutcomeDisposition.Recorded)
+        {
+            WorkerTelemetry.ChunksProcessed.Add(1);
+            WorkerTelemetry.ChunkDuration.Record(time.GetElapsedTime(started).TotalSeconds);
+        }
+        switch (outcome.Disposition)
+        {
+            case OutcomeDisposition.Duplicate:
+                LogDuplicate(message.JobId, message.ChunkIndex);
+                break;
+            case OutcomeDisposition.UnknownJob:
+                LogUnknownJob(message.JobId, message.ChunkIndex);
+                break;
+            case OutcomeDisposition.Recorded when outcome.Terminal:
+                LogJobFinished(message.JobId, outcome.Status, outcome.ChunksProcessed, outcome.ChunksFailed, outcome.ChunksTotal);
+                break;
+        }
+        return true;
+    }
+
+    /// <summary>Exponential backoff with full jitter: 0.5 s, 1 s, 2 s … (capped at 30 s), times a random factor.</summary>
+    private static TimeSpan Backoff(int attempt) =>
+        TimeSpan.FromMilliseconds(Math.Min(30_000, 500 * Math.Pow(2, attempt - 1)) * (0.5 + Random.Shared.NextDouble() / 2));
+
+    public Task AcknowledgeAsync(RedisValue entryId) =>
+        redis.GetDatabase().StreamAcknowledgeAsync(IngestionStream.Key, IngestionStream.ConsumerGroup, entryId);
+
+    /// <summary>Keeps the original fields, the error and the attempt count, so the chunk can be re-queued as it was.</summary>
+    public async Task DeadLetterAsync(RedisValue entryId, NameValueEntry[] fields, string error, int attempts)
+    {
+        var entry = new List<NameValueEntry>(fields)
+        {
+            new("error", error),
+            new("attempts", attempts),
+            new("original_id", entryId),
+            new("failed_at", time.GetUtcNow().ToString("O")),
+        };
+        await redis.GetDatabase().StreamAddAsync(IngestionStream.DeadLetterKey, [.. entry]);
+    }
+
+    private static Activity? StartConsumerActivity(ChunkMessage message, RedisValue entryId, string consumer)
+    {
+        ActivityContext.TryParse(message.TraceParent, null, out var parent);
+        var activity = WorkerTelemetry.ActivitySource.StartActivity(
+            $"process {IngestionStream.Key}", ActivityKind.Consumer, parent);
+        activity?.SetTag("messaging.system", "redis");
+        activity?.SetTag("messaging.operation.type", "process");
+        activity?.SetTag("messaging.destination.name", IngestionStream.Key);
+        activity?.SetTag("messaging.consumer.group.name", IngestionStream.ConsumerGroup);
+        activity?.SetTag("messaging.message.id", entryId.ToString());
+        activity?.SetTag("messaging.client.id", consumer);
+        activity?.SetTag("shield.job_id", message.JobId.ToString());
+        activity?.SetTag("shield.chunk_index", message.ChunkIndex);
+        return activity;
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Stream entry {EntryId} is not a chunk message ({Problem}); dead-lettered")]
+    private partial void LogMalformedEntry(string entryId, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Chunk {ChunkIndex} of job {JobId} failed attempt {Attempt} of {Attempts}")]
+    private partial void LogAttemptFailed(Exception exception, Guid jobId, int chunkIndex, int attempt, int attempts);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown deadline reached: chunk {ChunkIndex} of job {JobId} (entry {EntryId}) left pending for another consumer")]
+    private partial void LogLeftPending(Guid jobId, int chunkIndex, string entryId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Chunk {ChunkIndex} of job {JobId} was already counted; acknowledged the repeat delivery")]
+    private partial void LogDuplicate(Guid jobId, int chunkIndex);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Chunk {ChunkIndex} belongs to job {JobId}, which Redis no longer knows; processed and acknowledged without counting")]
+    private partial void LogUnknownJob(Guid jobId, int chunkIndex);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} {Status}: {Processed} processed, {Failed} failed of {Total}")]
+    private partial void LogJobFinished(Guid jobId, string status, int processed, int failed, int total);
+}

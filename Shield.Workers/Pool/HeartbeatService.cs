@@ -1,0 +1,78 @@
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
+using Shield.Ingestion.Workers;
+using Shield.Workers.Processing;
+using StackExchange.Redis;
+
+namespace Shield.Workers.Pool;
+
+/// <summary>
+/// Refreshes this process's <see cref="WorkerHeartbeat"/> every health-check interval. The key lives for three
+/// intervals, so a killed process drops out of <c>/health/detailed</c> on its own.
+/// </summary>
+public sealed partial class HeartbeatService(
+    IConnectionMultiplexer redis,
+    WorkerIdentity identity,
+    PoolState state,
+    IEmbeddingGenerator<string, Embedding<float>> embeddings,
+    IServiceScopeFactory scopes,
+    IOptions<WorkerOptions> options,
+    TimeProvider time,
+    ILogger<HeartbeatService> logger) : BackgroundService
+{
+    private readonly DateTimeOffset _startedAt = time.GetUtcNow();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = TimeSpan.FromSeconds(options.Value.HealthCheckInterval);
+        var embedding = DescribeEmbeddings();
+        string vectorStore;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            vectorStore = scope.ServiceProvider.GetRequiredService<IVectorStore>().Description;
+        }
+
+        // Beat quickly at first so the consumers show up as soon as they exist, then every interval.
+        var delay = TimeSpan.FromSeconds(1);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await BeatAsync(embedding, vectorStore, interval);
+            await Task.Delay(delay, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            delay = interval;
+        }
+
+        try
+        {
+            await redis.GetDatabase().KeyDeleteAsync(WorkerHeartbeat.Key(identity.ProcessId));
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            LogBeatFailed(ex);
+        }
+    }
+
+    private async Task BeatAsync(string embedding, string vectorStore, TimeSpan interval)
+    {
+        var heartbeat = new WorkerHeartbeat(identity.ProcessId, identity.Host, identity.Pid, state.Consumers,
+            state.Consumers.Count, state.BusyConsumers, _startedAt, time.GetUtcNow(), embedding, vectorStore);
+        try
+        {
+            await redis.GetDatabase().StringSetAsync(WorkerHeartbeat.Key(identity.ProcessId), heartbeat.ToJson(), interval * 3);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            LogBeatFailed(ex);
+        }
+    }
+
+    private string DescribeEmbeddings()
+    {
+        var metadata = embeddings.GetService<EmbeddingGeneratorMetadata>();
+        return embeddings is MiniLmEmbeddingGenerator
+            ? $"embedded: {MiniLmEmbeddingGenerator.ModelId} (in-process ONNX, {MiniLmEmbeddingGenerator.Dimensions} dimensions)"
+            : $"{metadata?.ProviderName ?? "model server"}: {metadata?.DefaultModelId ?? "unknown model"} at {metadata?.ProviderUri}";
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not write the worker heartbeat")]
+    private partial void LogBeatFailed(Exception exception);
+}

@@ -1,0 +1,296 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using Shield.Ingestion.Events;
+using Shield.Ingestion.Streams;
+using StackExchange.Redis;
+
+namespace Shield.Workers.Pool;
+
+/// <summary>
+/// <see cref="WorkerOptions.PoolSize"/> consumers in the group <c>lightrag-workers</c>, each reading batches
+/// with XREADGROUP, handling them, then acknowledging. Idle consumers sleep on <see cref="QueueSignal"/>.
+/// On shutdown they stop reading, finish the batch they hold within the graceful timeout, and leave anything
+/// unfinished pending for another consumer.
+/// </summary>
+public sealed partial class WorkerPool(
+    IConnectionMultiplexer redis,
+    ChunkHandler handler,
+    QueueSignal signal,
+    WorkerIdentity identity,
+    IngestionEventLog events,
+    PoolState state,
+    IOptions<WorkerOptions> options,
+    TimeProvider time,
+    ILogger<WorkerPool> logger) : BackgroundService
+{
+    private readonly WorkerOptions _options = options.Value;
+
+    /// <summary>Cancelled when the graceful-shutdown timeout runs out, not when shutdown starts.</summary>
+    private readonly CancellationTokenSource _drain = new();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await EnsureConsumerGroupAsync();
+        await signal.SubscribeAsync(redis);
+        await using var _ = stoppingToken.Register(() => _drain.CancelAfter(TimeSpan.FromSeconds(_options.GracefulShutdownTimeout)));
+
+        LogPoolStarting(_options.PoolSize, identity.ProcessId);
+        var consumers = Enumerable.Range(0, _options.PoolSize)
+            .Select(slot => Task.Run(() => RunConsumerAsync(slot, stoppingToken), CancellationToken.None));
+        await Task.WhenAll(consumers);
+        LogPoolStopped(identity.ProcessId);
+    }
+
+    private async Task RunConsumerAsync(int slot, CancellationToken stoppingToken)
+    {
+        var generation = 0;
+        var consumer = identity.ConsumerName(slot, generation);
+        var handled = 0;
+        var lastReclaim = time.GetTimestamp();
+        var failures = 0;
+        await AnnounceAsync(EventTypes.WorkerStarted, consumer, slot, handled, "started");
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var wake = signal.Current;
+            StreamEntry[] entries;
+            try
+            {
+                entries = [];
+                if (slot == 0 && time.GetElapsedTime(lastReclaim) >= TimeSpan.FromSeconds(_options.HealthCheckInterval))
+                {
+                    lastReclaim = time.GetTimestamp();
+                    entries = await ReclaimAbandonedAsync(consumer);
+                }
+                if (entries.Length == 0)
+                {
+                    entries = await redis.GetDatabase().StreamReadGroupAsync(
+                        IngestionStream.Key, IngestionStream.ConsumerGroup, consumer, StreamPosition.NewMessages, _options.BatchSize);
+                }
+                failures = 0;
+            }
+            catch (RedisServerException ex) when (ex.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
+            {
+                // Redis lost the group (restarted without persistence, or FLUSHALL): whatever was pending is gone.
+                LogGroupLost(ex.Message);
+                await EnsureConsumerGroupAsync();
+                continue;
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                failures++;
+                var delay = TimeSpan.FromMilliseconds(Math.Min(10_000, 250 * Math.Pow(2, Math.Min(failures, 6))));
+                LogReadFailed(ex, consumer, delay.TotalSeconds);
+                await Task.Delay(delay, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                continue;
+            }
+
+            if (entries.Length == 0)
+            {
+                await wake.WaitAsync(TimeSpan.FromMilliseconds(_options.IdleReadIntervalMilliseconds), time, stoppingToken)
+                    .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                continue;
+            }
+
+            state.ConsumerBusy(consumer, true);
+            try
+            {
+                foreach (var entry in entries)
+                {
+                    // Once stopping, the rest of the batch is still ours: finish it within the graceful timeout.
+                    if (!await HandleOrLeavePendingAsync(entry, consumer))
+                    {
+                        break;
+                    }
+                    handled++;
+                }
+            }
+            finally
+            {
+                state.ConsumerBusy(consumer, false);
+            }
+
+            if (handled >= _options.MaxTasksPerChild && !stoppingToken.IsCancellationRequested)
+            {
+                await RetireAsync(consumer, slot, handled, "recycled");
+                generation++;
+                consumer = identity.ConsumerName(slot, generation);
+                handled = 0;
+                LogConsumerRecycled(slot, consumer);
+                await AnnounceAsync(EventTypes.WorkerStarted, consumer, slot, handled, "started");
+            }
+        }
+
+        await RetireAsync(consumer, slot, handled, "shutdown");
+    }
+
+    private async Task<bool> HandleOrLeavePendingAsync(StreamEntry entry, string consumer)
+    {
+        try
+        {
+            return await handler.HandleAsync(entry, consumer, _drain.Token);
+        }
+        catch (Exception ex) when (!_drain.IsCancellationRequested)
+        {
+            // Most likely Redis or PostgreSQL is unreachable; the entry stays pending and is claimed again
+            // once idle past the task timeout, and the dedupe set makes the second run count once.
+            LogHandlingFailed(ex, entry.Id.ToString(), consumer);
+            return true;
+        }
+        catch (Exception)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Claims entries idle longer than the task timeout: their consumer died or hung. The threshold is the task
+    /// timeout itself, so a live chunk is never taken from a worker that is still within its time.
+    /// </summary>
+    private async Task<StreamEntry[]> ReclaimAbandonedAsync(string consumer)
+    {
+        var db = redis.GetDatabase();
+        var minIdle = (long)TimeSpan.FromSeconds(_options.TimeoutSeconds).TotalMilliseconds + 5_000;
+        var claimed = await db.StreamAutoClaimAsync(IngestionStream.Key, IngestionStream.ConsumerGroup, consumer,
+            minIdle, "0-0", _options.BatchSize);
+        if (claimed.ClaimedEntries.Length > 0)
+        {
+            LogReclaimed(claimed.ClaimedEntries.Length, consumer);
+        }
+        await RemoveDeadConsumersAsync(minIdle);
+        return claimed.ClaimedEntries;
+    }
+
+    /// <summary>Consumers with nothing pending and no read for longer than the task timeout belong to dead processes.</summary>
+    private async Task RemoveDeadConsumersAsync(long minIdleMilliseconds)
+    {
+        var db = redis.GetDatabase();
+        foreach (var info in await db.StreamConsumerInfoAsync(IngestionStream.Key, IngestionStream.ConsumerGroup))
+        {
+            if (info.PendingMessageCount == 0 && info.IdleTimeInMilliseconds > minIdleMilliseconds
+                && !info.Name.ToString().StartsWith(identity.ProcessId, StringComparison.Ordinal))
+            {
+                await db.StreamDeleteConsumerAsync(IngestionStream.Key, IngestionStream.ConsumerGroup, info.Name);
+                LogDeadConsumerRemoved(info.Name.ToString());
+            }
+        }
+    }
+
+    /// <summary>
+    /// Announces the consumer's end and removes it from the group, but only when it holds nothing: deleting a
+    /// consumer deletes its pending entries, which would lose them.
+    /// </summary>
+    private async Task RetireAsync(string consumer, int slot, int handled, string reason)
+    {
+        try
+        {
+            var db = redis.GetDatabase();
+            var pending = await db.StreamPendingMessagesAsync(IngestionStream.Key, IngestionStream.ConsumerGroup, 1, consumer);
+            if (pending.Length == 0)
+            {
+                await db.StreamDeleteConsumerAsync(IngestionStream.Key, IngestionStream.ConsumerGroup, consumer);
+            }
+            await AnnounceAsync(EventTypes.WorkerStopped, consumer, slot, handled, reason);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            LogRetireFailed(ex, consumer);
+        }
+        LogConsumerStopped(consumer, handled, reason);
+    }
+
+    private async Task AnnounceAsync(string eventType, string consumer, int slot, int handled, string reason)
+    {
+        if (eventType == EventTypes.WorkerStarted) state.ConsumerStarted(consumer);
+        else state.ConsumerStopped(consumer);
+
+        try
+        {
+            if (eventType == EventTypes.WorkerStarted)
+            {
+                // Redis only creates a consumer when it is first handed an entry; creating it up front makes the
+                // whole pool visible in XINFO CONSUMERS from the start.
+                await redis.GetDatabase().ExecuteAsync("XGROUP", "CREATECONSUMER",
+                    IngestionStream.Key, IngestionStream.ConsumerGroup, consumer);
+            }
+            await events.AppendAsync(new IngestionEvent(eventType, null, time.GetUtcNow(), new JsonObject
+            {
+                ["consumer"] = consumer,
+                ["worker_id"] = slot,
+                ["process_id"] = identity.ProcessId,
+                ["tasks_processed"] = handled,
+                ["reason"] = reason,
+            }));
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            LogAnnounceFailed(ex, eventType, consumer);
+        }
+    }
+
+    private async Task EnsureConsumerGroupAsync()
+    {
+        try
+        {
+            // "$"-less start at 0-0: a group created after chunks were queued must still see them.
+            await redis.GetDatabase().StreamCreateConsumerGroupAsync(
+                IngestionStream.Key, IngestionStream.ConsumerGroup, "0-0", createStream: true);
+            LogGroupCreated(IngestionStream.ConsumerGroup, IngestionStream.Key);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
+        {
+            // Another process created it first.
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        LogDraining(_options.GracefulShutdownTimeout);
+        await base.StopAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        _drain.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Worker pool starting {PoolSize} consumers in process {ProcessId}")]
+    private partial void LogPoolStarting(int poolSize, string processId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Worker pool of process {ProcessId} stopped")]
+    private partial void LogPoolStopped(string processId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: consumers stop reading and get {Seconds} s to finish what they hold")]
+    private partial void LogDraining(int seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Created consumer group {Group} on {Stream}")]
+    private partial void LogGroupCreated(string group, string stream);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Consumer group missing ({Reason}); recreating it. Entries that were pending in Redis before this are lost unless Redis persisted them")]
+    private partial void LogGroupLost(string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer {Consumer} could not read the stream; retrying in {DelaySeconds} s")]
+    private partial void LogReadFailed(Exception exception, string consumer, double delaySeconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Entry {EntryId} could not be finished by {Consumer}; it stays pending and will be claimed again")]
+    private partial void LogHandlingFailed(Exception exception, string entryId, string consumer);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Claimed {Count} abandoned entries for {Consumer}")]
+    private partial void LogReclaimed(int count, string consumer);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Removed dead consumer {Consumer} from the group")]
+    private partial void LogDeadConsumerRemoved(string consumer);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Consumer slot {Slot} reached the task limit; continuing as {Consumer}")]
+    private partial void LogConsumerRecycled(int slot, string consumer);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Consumer {Consumer} stopped after {Handled} chunks ({Reason})")]
+    private partial void LogConsumerStopped(string consumer, int handled, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer {Consumer} could not leave the group cleanly")]
+    private partial void LogRetireFailed(Exception exception, string consumer);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not emit {EventType} for {Consumer}")]
+    private partial void LogAnnounceFailed(Exception exception, string eventType, string consumer);
+}

@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Options;
+
+namespace Shield.Workers.Pool;
+
+public static class WorkerPoolExtensions
+{
+    /// <summary>The consumer pool, its heartbeat, and a host shutdown window that fits the graceful timeout.</summary>
+    public static IHostApplicationBuilder AddWorkerPool(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<WorkerOptions>()
+            .Bind(builder.Configuration.GetSection(WorkerOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        // The host must wait for the drain: its default 30 s would cut the pool's 60 s short.
+        builder.Services.AddOptions<HostOptions>()
+            .Configure<IOptions<WorkerOptions>>((host, workers) =>
+                host.ShutdownTimeout = TimeSpan.FromSeconds(workers.Value.GracefulShutdownTimeout + 10));
+
+        builder.Services.AddSingleton<WorkerIdentity>();
+        builder.Services.AddSingleton<PoolState>();
+        builder.Services.AddSingleton<QueueSignal>();
+        builder.Services.AddSingleton<ChunkHandler>();
+        builder.Services.AddHostedService<WorkerPool>();
+        builder.Services.AddHostedService<HeartbeatService>();
+        return builder;
+    }
+}

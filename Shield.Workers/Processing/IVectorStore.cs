@@ -1,0 +1,22 @@
+namespace Shield.Workers.Processing;
+
+/// <summary>A vector with the content it embeds and the ids a query needs back.</summary>
+public sealed record VectorPoint(string Id, ReadOnlyMemory<float> Embedding, string Content, string PayloadJson);
+
+/// <summary>The collections LightRAG keeps, by name.</summary>
+public static class VectorCollections
+{
+    public const string Chunks = "chunks";
+    public const string Entities = "entities";
+    public const string Relationships = "relationships";
+}
+
+/// <summary>Where vectors are written: Qdrant in live mode, PostgreSQL in embedded mode.</summary>
+public interface IVectorStore
+{
+    /// <summary>Human-readable backend name for logs and <c>/health/detailed</c>.</summary>
+    string Description { get; }
+
+    /// <summary>Writes points by id; writing the same id again replaces it, so reprocessing never duplicates.</summary>
+    Task UpsertAsync(string collection, IReadOnlyList<VectorPoint> points, CancellationToken cancellationToken);
+}
