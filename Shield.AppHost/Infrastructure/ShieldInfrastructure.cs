@@ -1,0 +1,150 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Shield.AppHost.Ollama;
+using Shield.AppHost.Qdrant;
+
+namespace Shield.AppHost.Infrastructure;
+
+/// <summary>Resource names double as connection-string names, which the services read: they are a contract.</summary>
+public static class ResourceNames
+{
+    public const string Redis = "redis";
+    public const string Postgres = "postgres";
+    public const string Database = "shield";
+    public const string Qdrant = "qdrant";
+    public const string Ollama = "ollama";
+    public const string Chat = "chat";
+    public const string Embeddings = "embeddings";
+    public const string Api = "api";
+    public const string Workers = "workers";
+}
+
+/// <summary>
+/// What the services can reference. The optional members are null in local mode unless a connection
+/// string was configured; the workers then fall back to their embedded model and PostgreSQL vectors.
+/// </summary>
+public sealed record ShieldInfrastructure(
+    InfrastructureDecision Decision,
+    IResourceBuilder<IResourceWithConnectionString> Redis,
+    IResourceBuilder<IResourceWithConnectionString> Database,
+    IResourceBuilder<IResourceWithConnectionString>? Qdrant,
+    IResourceBuilder<IResourceWithConnectionString>? Chat,
+    IResourceBuilder<IResourceWithConnectionString>? Embeddings);
+
+public static class ShieldInfrastructureExtensions
+{
+    /// <summary>Adds Redis, PostgreSQL (database <c>shield</c>), and where available Qdrant and Ollama.</summary>
+    public static ShieldInfrastructure AddShieldInfrastructure(this IDistributedApplicationBuilder builder)
+    {
+        var decision = InfrastructureDecision.Resolve(builder);
+        var infrastructure = decision.Mode == InfrastructureMode.Containers
+            ? AddContainers(builder, decision)
+            : AddLocal(builder, decision);
+
+        // Logged through the AppHost's own logger so it lands with the rest of its output (and in test logs).
+        builder.Eventing.Subscribe<BeforeStartEvent>((e, _) =>
+        {
+            var logger = e.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Shield.AppHost");
+            logger.LogInformation("{Decision}", decision);
+            if (decision.Mode == InfrastructureMode.Local)
+            {
+                var missing = new[] { (ResourceNames.Qdrant, infrastructure.Qdrant), (ResourceNames.Chat, infrastructure.Chat), (ResourceNames.Embeddings, infrastructure.Embeddings) }
+                    .Where(x => x.Item2 is null).Select(x => x.Item1).ToArray();
+                if (missing.Length > 0)
+                {
+                    logger.LogInformation(
+                        "Shield AI services: no ConnectionStrings:{Missing} configured; the workers use their embedded defaults (in-process embedding model, PostgreSQL vector store)",
+                        string.Join(", ConnectionStrings:", missing));
+                }
+            }
+
+            return Task.CompletedTask;
+        });
+
+        return infrastructure;
+    }
+
+    /// <summary>References and waits for Qdrant and the Ollama models, whichever this run has.</summary>
+    public static IResourceBuilder<T> WithAiServices<T>(this IResourceBuilder<T> builder, ShieldInfrastructure infrastructure)
+        where T : IResourceWithEnvironment, IResourceWithWaitSupport
+    {
+        if (infrastructure.Qdrant is IResourceBuilder<QdrantServerResource> qdrant)
+        {
+            builder.WithReference(qdrant).WaitFor(qdrant);
+        }
+        else if (infrastructure.Qdrant is { } external)
+        {
+            builder.WithReference(external);
+        }
+
+        foreach (var model in new[] { infrastructure.Chat, infrastructure.Embeddings })
+        {
+            if (model is not null)
+            {
+                builder.WithReference(model);
+                // A configured external endpoint has no lifecycle here; waiting is only meaningful for the containers.
+                if (model.Resource is OllamaModelResource)
+                {
+                    builder.WaitFor(model);
+                }
+            }
+        }
+
+        return builder;
+    }
+
+    private static ShieldInfrastructure AddContainers(IDistributedApplicationBuilder builder, InfrastructureDecision decision)
+    {
+        var redis = builder.AddRedis(ResourceNames.Redis)
+            .WithDataVolume()
+            .WithPersistence(TimeSpan.FromSeconds(60), keysChangedThreshold: 100);
+
+        var database = builder.AddPostgres(ResourceNames.Postgres)
+            .WithDataVolume()
+            .AddDatabase(ResourceNames.Database);
+
+        var qdrant = builder.AddQdrant(ResourceNames.Qdrant).WithDataVolume();
+
+        var ollama = builder.AddOllama(ResourceNames.Ollama).WithDataVolume();
+        var chat = ollama.AddModel(ResourceNames.Chat, ModelName(builder, ShieldConfigKeys.ChatModel, ShieldConfigKeys.DefaultChatModel));
+        var embeddings = ollama.AddModel(ResourceNames.Embeddings, ModelName(builder, ShieldConfigKeys.EmbeddingModel, ShieldConfigKeys.DefaultEmbeddingModel));
+
+        return new(decision, redis, database, qdrant, chat, embeddings);
+    }
+
+    private static ShieldInfrastructure AddLocal(IDistributedApplicationBuilder builder, InfrastructureDecision decision)
+    {
+        var dataDirectory = DataDirectory(builder);
+
+        var redis = builder.AddLocalRedis(ResourceNames.Redis, dataDirectory);
+        var database = builder.AddLocalPostgres(ResourceNames.Postgres, dataDirectory)
+            .AddDatabase(ResourceNames.Database);
+
+        // Qdrant and Ollama have no lightweight host install worth managing here; use them when pointed at one.
+        return new(
+            decision,
+            redis,
+            database,
+            ExternalConnection(builder, ResourceNames.Qdrant),
+            ExternalConnection(builder, ResourceNames.Chat),
+            ExternalConnection(builder, ResourceNames.Embeddings));
+    }
+
+    private static IResourceBuilder<IResourceWithConnectionString>? ExternalConnection(IDistributedApplicationBuilder builder, string name) =>
+        string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(name)) ? null : builder.AddConnectionString(name);
+
+    private static string ModelName(IDistributedApplicationBuilder builder, string key, string fallback) =>
+        builder.Configuration[key] is { Length: > 0 } configured ? configured : fallback;
+
+    /// <summary><c>Shield:DataDirectory</c>, relative to the repository root; default <c>&lt;repo&gt;/.data</c> (git-ignored).</summary>
+    private static string DataDirectory(IDistributedApplicationBuilder builder)
+    {
+        var repoRoot = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(builder.AppHostDirectory))
+            ?? builder.AppHostDirectory;
+        var configured = builder.Configuration[ShieldConfigKeys.DataDirectory];
+        var directory = Path.GetFullPath(string.IsNullOrWhiteSpace(configured) ? ".data" : configured, repoRoot);
+        Directory.CreateDirectory(directory);
+        return directory;
+    }
+}
