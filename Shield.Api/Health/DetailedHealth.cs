@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Text.Json.Serialization;
+using Microsoft.EntityFrameworkCore;
+using Shield.Ingestion.Jobs;
+using Shield.Ingestion.Persistence;
+using Shield.Ingestion.Streams;
+using Shield.Ingestion.Workers;
+using StackExchange.Redis;
+
+namespace Shield.Api.Health;
+
+public sealed record DetailedHealthReport(
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("checked_at")] DateTimeOffset CheckedAt,
+    [property: JsonPropertyName("redis")] DependencyHealth Redis,
+    [property: JsonPropertyName("postgres")] DependencyHealth Postgres,
+    [property: JsonPropertyName("vector_store")] BackendInfo VectorStore,
+    [property: JsonPropertyName("model_backend")] BackendInfo ModelBackend,
+    [property: JsonPropertyName("worker_pool")] WorkerPoolHealth WorkerPool);
+
+public sealed record DependencyHealth(
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("latency_ms")] double? LatencyMs,
+    [property: JsonPropertyName("error")] string? Error);
+
+public sealed record BackendInfo(
+    [property: JsonPropertyName("mode")] string Mode,
+    [property: JsonPropertyName("description")] string Description,
+    [property: JsonPropertyName("reported_by_workers")] IReadOnlyList<string> ReportedByWorkers);
+
+public sealed record ConsumerHealth(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("pending")] long Pending,
+    [property: JsonPropertyName("idle_ms")] long IdleMs);
+
+public sealed record WorkerPoolHealth(
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("processes")] int Processes,
+    [property: JsonPropertyName("active_workers")] int ActiveWorkers,
+    [property: JsonPropertyName("busy_workers")] int BusyWorkers,
+    [property: JsonPropertyName("consumers")] IReadOnlyList<ConsumerHealth> Consumers,
+    [property: JsonPropertyName("queue_depth")] long QueueDepth,
+    [property: JsonPropertyName("pending_entries")] long PendingEntries,
+    [property: JsonPropertyName("processing_rate")] double ProcessingRate,
+    [property: JsonPropertyName("error")] string? Error = null);
+
+/// <summary>
+/// Builds <c>/health/detailed</c>. Everything about the pool is read from Redis (the consumer group and the
+/// workers' heartbeats), never from this process, so the answer is the same whichever Api replica gives it.
+/// </summary>
+public sealed class DetailedHealth(
+    IConnectionMultiplexer redis,
+    ShieldDbContext db,
+    JobStore jobs,
+    IConfiguration configuration,
+    TimeProvider time)
+{
+    public async Task<DetailedHealthReport> CheckAsync(CancellationToken cancellationToken)
+    {
+        var redisHealth = await CheckRedisAsync();
+        var postgresHealth = await CheckPostgresAsync(cancellationToken);
+        var heartbeats = redisHealth.Status == "up" ? await HeartbeatsAsync() : [];
+        var pool = redisHealth.Status == "up"
+            ? await WorkerPoolAsync(heartbeats)
+            : new WorkerPoolHealth("unknown", 0, 0, 0, [], 0, 0, 0, "Redis is unreachable");
+
+        var status = redisHealth.Status != "up" || postgresHealth.Status != "up" ? "unhealthy"
+            : pool.Status != "up" ? "degraded"
+            : "healthy";
+        return new DetailedHealthReport(status, time.GetUtcNow(), redisHealth, postgresHealth,
+            VectorStore(heartbeats), ModelBackend(heartbeats), pool);
+    }
+
+    private async Task<DependencyHealth> CheckRedisAsync()
+    {
+        try
+        {
+            var latency = await redis.GetDatabase().PingAsync();
+            return new("up", Math.Round(latency.TotalMilliseconds, 2), null);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            return new("down", null, ex.Message);
+        }
+    }
+
+    private async Task<DependencyHealth> CheckPostgresAsync(CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await db.Database.ExecuteSqlRawAsync("SELECT 1", cancellationToken);
+            return new("up", Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 2), null);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return new("down", null, ex.GetBaseException().Message);
+        }
+    }
+
+    private async Task<List<WorkerHeartbeat>> HeartbeatsAsync()
+    {
+        var database = redis.GetDatabase();
+        var heartbeats = new List<WorkerHeartbeat>();
+        foreach (var server in redis.GetServers().Where(s => s.IsConnected && !s.IsReplica))
+        {
+            await foreach (var key in server.KeysAsync(database.Database, WorkerHeartbeat.KeyPrefix + "*", pageSize: 100))
+            {
+                if (await database.StringGetAsync(key) is { IsNull: false } value && WorkerHeartbeat.FromJson(value!) is { } beat)
+                {
+                    heartbeats.Add(beat);
+                }
+            }
+        }
+        return heartbeats;
+    }
+
+    private async Task<WorkerPoolHealth> WorkerPoolAsync(List<WorkerHeartbeat> heartbeats)
+    {
+        var database = redis.GetDatabase();
+        var rate = await jobs.ProcessingRateAsync();
+        var active = heartbeats.Sum(h => h.ActiveConsumers);
+        var busy = heartbeats.Sum(h => h.BusyConsumers);
+        try
+        {
+            var group = (await database.StreamGroupInfoAsync(IngestionStream.Key))
+                .FirstOrDefault(g => g.Name == IngestionStream.ConsumerGroup);
+            var consumers = group.Name is null
+                ? []
+                : (await database.StreamConsumerInfoAsync(IngestionStream.Key, IngestionStream.ConsumerGroup))
+                    .Select(c => new ConsumerHealth(c.Name!, c.PendingMessageCount, c.IdleTimeInMilliseconds))
+                    .ToList();
+            // Lag is what the group has not been handed yet; Redis reports it as unknown after some deletions.
+            var depth = group.Name is null ? await database.StreamLengthAsync(IngestionStream.Key) : group.Lag ?? await database.StreamLengthAsync(IngestionStream.Key);
+            return new WorkerPoolHealth(active > 0 ? "up" : "down", heartbeats.Count, active, busy, consumers,
+                depth, group.PendingMessageCount, rate);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("ERR no such key", StringComparison.Ordinal))
+        {
+            return new WorkerPoolHealth(active > 0 ? "up" : "down", heartbeats.Count, active, busy, [], 0, 0, rate);
+        }
+    }
+
+    private BackendInfo VectorStore(List<WorkerHeartbeat> heartbeats) =>
+        string.IsNullOrWhiteSpace(configuration.GetConnectionString("qdrant"))
+            ? new("embedded", "PostgreSQL table 'vectors', exact cosine similarity (no Qdrant configured)", Reported(heartbeats, h => h.VectorStore))
+            : new("qdrant", "Qdrant at " + EndpointOf(configuration.GetConnectionString("qdrant")!), Reported(heartbeats, h => h.VectorStore));
+
+    private BackendInfo ModelBackend(List<WorkerHeartbeat> heartbeats) =>
+        string.IsNullOrWhiteSpace(configuration.GetConnectionString("embeddings"))
+            ? new("embedded", "all-MiniLM-L6-v2 in process (ONNX, 384 dimensions); no model server configured", Reported(heartbeats, h => h.Embedding))
+            : new("ollama", "Ollama at " + EndpointOf(configuration.GetConnectionString("embeddings")!), Reported(heartbeats, h => h.Embedding));
+
+    private static IReadOnlyList<string> Reported(List<WorkerHeartbeat> heartbeats, Func<WorkerHeartbeat, string> select) =>
+        [.. heartbeats.Select(select).Distinct().Order()];
+
+    /// <summary>Only the endpoint of a connection string: keys and passwords never reach a response.</summary>
+    private static string EndpointOf(string connectionString) =>
+        connectionString.Split(';', StringSplitOptions.RemoveEmptyEntries)
+            .Select(part => part.Split('=', 2))
+            .Where(kv => kv.Length == 2 && kv[0].Trim().Equals("Endpoint", StringComparison.OrdinalIgnoreCase))
+            .Select(kv => kv[1].Trim())
+            .FirstOrDefault() ?? "(configured)";
+}

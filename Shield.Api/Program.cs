@@ -1,0 +1,36 @@
+using Shield.Api.Events;
+using Shield.Api.Health;
+using Shield.Api.Ingestion;
+using Shield.Api.Jobs;
+using Shield.Ingestion;
+using Shield.Ingestion.Persistence;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddRedisClient("redis");
+builder.AddNpgsqlDbContext<ShieldDbContext>("shield");
+builder.Services.AddJobTracking();
+builder.AddIngestion();
+builder.Services.AddSingleton<EventNotifications>();
+builder.Services.AddHostedService(services => services.GetRequiredService<EventNotifications>());
+builder.Services.AddScoped<DetailedHealth>();
+builder.Services.AddProblemDetails();
+builder.Services.AddOpenApi();
+
+var app = builder.Build();
+
+await app.Services.MigrateShieldDatabaseAsync();
+
+// Every error the Api gives, from a validation failure to an unknown route or a crash, is a problem document.
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+
+app.MapOpenApi();
+app.MapDefaultEndpoints();
+app.MapIngestionEndpoints();
+app.MapJobEndpoints();
+app.MapEventEndpoints();
+app.MapDetailedHealthEndpoints();
+
+app.Run();

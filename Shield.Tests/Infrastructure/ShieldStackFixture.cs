@@ -1,0 +1,87 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace Shield.Tests.Infrastructure;
+
+/// <summary>
+/// Starts the real AppHost once for all end-to-end tests: redis-server and PostgreSQL as local executables
+/// (the mode used without a container runtime), then the Api and Workers projects, exactly as
+/// <c>dotnet run --project Shield.AppHost</c> does. Data goes to a fresh temporary folder per run.
+/// </summary>
+public sealed class ShieldStackFixture : IAsyncLifetime
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(5);
+
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "shield-tests-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public DistributedApplication App { get; private set; } = null!;
+    public HttpClient Api { get; private set; } = null!;
+    public IConnectionMultiplexer Redis { get; private set; } = null!;
+    public string PostgresConnectionString { get; private set; } = null!;
+    public string RedisConnectionString { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        using var cts = new CancellationTokenSource(StartTimeout);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Shield_AppHost>(
+            ["--Shield:Infrastructure=local", $"--Shield:DataDirectory={_dataDirectory}"], cts.Token);
+        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+
+        App = await builder.BuildAsync(cts.Token);
+        await App.StartAsync(cts.Token);
+        await App.ResourceNotifications.WaitForResourceHealthyAsync("api", cts.Token);
+        await App.ResourceNotifications.WaitForResourceHealthyAsync("workers", cts.Token);
+
+        Api = App.CreateHttpClient("api");
+        Api.Timeout = TimeSpan.FromMinutes(2);
+        RedisConnectionString = (await App.GetConnectionStringAsync("redis", cts.Token))!;
+        PostgresConnectionString = (await App.GetConnectionStringAsync("shield", cts.Token))!;
+        Redis = await ConnectionMultiplexer.ConnectAsync(RedisConnectionString);
+    }
+
+    public async Task<long> ScalarAsync(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(PostgresConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        return Convert.ToInt64(await command.ExecuteScalarAsync());
+    }
+
+    public async Task DisposeAsync()
+    {
+        Api?.Dispose();
+        if (Redis is not null) await Redis.DisposeAsync();
+        if (App is not null)
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            await App.StopAsync(cts.Token);
+            await App.DisposeAsync();
+        }
+        try
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
+
+/// <summary>Tests that share one running stack run one after another, so their counts don't interfere.</summary>
+[CollectionDefinition(Name)]
+public sealed class StackCollection : ICollectionFixture<ShieldStackFixture>
+{
+    public const string Name = "Shield stack";
+}
