@@ -8,6 +8,10 @@ public sealed class ShieldDbContext(DbContextOptions<ShieldDbContext> options) :
     public DbSet<JobRow> Jobs => Set<JobRow>();
     public DbSet<ChunkRow> Chunks => Set<ChunkRow>();
     public DbSet<VectorRow> Vectors => Set<VectorRow>();
+    public DbSet<GraphEntityRow> GraphEntities => Set<GraphEntityRow>();
+    public DbSet<GraphEntityFragmentRow> GraphEntityFragments => Set<GraphEntityFragmentRow>();
+    public DbSet<GraphRelationshipRow> GraphRelationships => Set<GraphRelationshipRow>();
+    public DbSet<GraphRelationshipFragmentRow> GraphRelationshipFragments => Set<GraphRelationshipFragmentRow>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -55,6 +59,63 @@ public sealed class ShieldDbContext(DbContextOptions<ShieldDbContext> options) :
             vector.Property(v => v.Content).HasColumnName("content");
             vector.Property(v => v.PayloadJson).HasColumnName("payload").HasColumnType("jsonb");
             vector.Property(v => v.UpdatedAt).HasColumnName("updated_at");
+        });
+
+        modelBuilder.Entity<GraphEntityRow>(entity =>
+        {
+            entity.ToTable("graph_entities");
+            entity.HasKey(e => e.Name);
+            entity.Property(e => e.Name).HasColumnName("name").HasMaxLength(256);
+            entity.Property(e => e.EntityType).HasColumnName("entity_type").HasMaxLength(64);
+            entity.Property(e => e.Description).HasColumnName("description");
+            entity.Property(e => e.SourceChunkIds).HasColumnName("source_chunk_ids");
+            entity.Property(e => e.FragmentCount).HasColumnName("fragment_count");
+            entity.Property(e => e.FragmentsHash).HasColumnName("fragments_hash").HasMaxLength(32);
+            entity.Property(e => e.Summarized).HasColumnName("summarized");
+            entity.Property(e => e.UpdatedAt).HasColumnName("updated_at");
+        });
+
+        modelBuilder.Entity<GraphEntityFragmentRow>(fragment =>
+        {
+            fragment.ToTable("graph_entity_fragments");
+            fragment.HasKey(f => new { f.EntityName, f.ChunkId });
+            fragment.Property(f => f.EntityName).HasColumnName("entity_name").HasMaxLength(256);
+            fragment.Property(f => f.ChunkId).HasColumnName("chunk_id").HasMaxLength(64);
+            fragment.Property(f => f.EntityType).HasColumnName("entity_type").HasMaxLength(64);
+            fragment.Property(f => f.Description).HasColumnName("description");
+            fragment.Property(f => f.CreatedAt).HasColumnName("created_at");
+            fragment.HasIndex(f => f.ChunkId);
+        });
+
+        modelBuilder.Entity<GraphRelationshipRow>(relationship =>
+        {
+            relationship.ToTable("graph_relationships");
+            relationship.HasKey(r => new { r.SourceName, r.TargetName });
+            relationship.Property(r => r.SourceName).HasColumnName("source_name").HasMaxLength(256);
+            relationship.Property(r => r.TargetName).HasColumnName("target_name").HasMaxLength(256);
+            relationship.Property(r => r.Keywords).HasColumnName("keywords");
+            relationship.Property(r => r.Description).HasColumnName("description");
+            relationship.Property(r => r.Weight).HasColumnName("weight");
+            relationship.Property(r => r.SourceChunkIds).HasColumnName("source_chunk_ids");
+            relationship.Property(r => r.FragmentCount).HasColumnName("fragment_count");
+            relationship.Property(r => r.FragmentsHash).HasColumnName("fragments_hash").HasMaxLength(32);
+            relationship.Property(r => r.Summarized).HasColumnName("summarized");
+            relationship.Property(r => r.UpdatedAt).HasColumnName("updated_at");
+            relationship.HasIndex(r => r.TargetName);
+        });
+
+        modelBuilder.Entity<GraphRelationshipFragmentRow>(fragment =>
+        {
+            fragment.ToTable("graph_relationship_fragments");
+            fragment.HasKey(f => new { f.SourceName, f.TargetName, f.ChunkId });
+            fragment.Property(f => f.SourceName).HasColumnName("source_name").HasMaxLength(256);
+            fragment.Property(f => f.TargetName).HasColumnName("target_name").HasMaxLength(256);
+            fragment.Property(f => f.ChunkId).HasColumnName("chunk_id").HasMaxLength(64);
+            fragment.Property(f => f.Keywords).HasColumnName("keywords");
+            fragment.Property(f => f.Description).HasColumnName("description");
+            fragment.Property(f => f.Weight).HasColumnName("weight");
+            fragment.Property(f => f.CreatedAt).HasColumnName("created_at");
+            fragment.HasIndex(f => f.ChunkId);
         });
     }
 }

@@ -73,6 +73,184 @@ namespace Shield.Ingestion.Persistence.Migrations
                     b.ToTable("chunks", (string)null);
                 });
 
+            modelBuilder.Entity("Shield.Ingestion.Persistence.GraphEntityFragmentRow", b =>
+                {
+                    b.Property<string>("EntityName")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("entity_name");
+
+                    b.Property<string>("ChunkId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("chunk_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("description");
+
+                    b.Property<string>("EntityType")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("entity_type");
+
+                    b.HasKey("EntityName", "ChunkId");
+
+                    b.HasIndex("ChunkId");
+
+                    b.ToTable("graph_entity_fragments", (string)null);
+                });
+
+            modelBuilder.Entity("Shield.Ingestion.Persistence.GraphEntityRow", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("description");
+
+                    b.Property<string>("EntityType")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("entity_type");
+
+                    b.Property<int>("FragmentCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("fragment_count");
+
+                    b.Property<string>("FragmentsHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("fragments_hash");
+
+                    b.PrimitiveCollection<string[]>("SourceChunkIds")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("source_chunk_ids");
+
+                    b.Property<bool>("Summarized")
+                        .HasColumnType("boolean")
+                        .HasColumnName("summarized");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("graph_entities", (string)null);
+                });
+
+            modelBuilder.Entity("Shield.Ingestion.Persistence.GraphRelationshipFragmentRow", b =>
+                {
+                    b.Property<string>("SourceName")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("source_name");
+
+                    b.Property<string>("TargetName")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("target_name");
+
+                    b.Property<string>("ChunkId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("chunk_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("description");
+
+                    b.PrimitiveCollection<string[]>("Keywords")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("keywords");
+
+                    b.Property<double>("Weight")
+                        .HasColumnType("double precision")
+                        .HasColumnName("weight");
+
+                    b.HasKey("SourceName", "TargetName", "ChunkId");
+
+                    b.HasIndex("ChunkId");
+
+                    b.ToTable("graph_relationship_fragments", (string)null);
+                });
+
+            modelBuilder.Entity("Shield.Ingestion.Persistence.GraphRelationshipRow", b =>
+                {
+                    b.Property<string>("SourceName")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("source_name");
+
+                    b.Property<string>("TargetName")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("target_name");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("description");
+
+                    b.Property<int>("FragmentCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("fragment_count");
+
+                    b.Property<string>("FragmentsHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("fragments_hash");
+
+                    b.PrimitiveCollection<string[]>("Keywords")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("keywords");
+
+                    b.PrimitiveCollection<string[]>("SourceChunkIds")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("source_chunk_ids");
+
+                    b.Property<bool>("Summarized")
+                        .HasColumnType("boolean")
+                        .HasColumnName("summarized");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<double>("Weight")
+                        .HasColumnType("double precision")
+                        .HasColumnName("weight");
+
+                    b.HasKey("SourceName", "TargetName");
+
+                    b.HasIndex("TargetName");
+
+                    b.ToTable("graph_relationships", (string)null);
+                });
+
             modelBuilder.Entity("Shield.Ingestion.Persistence.JobRow", b =>
                 {
                     b.Property<Guid>("Id")
