@@ -1,4 +1,5 @@
 using Shield.Api.Events;
+using Shield.Api.Graph;
 using Shield.Api.Health;
 using Shield.Api.Ingestion;
 using Shield.Api.Jobs;
@@ -32,5 +33,6 @@ app.MapIngestionEndpoints();
 app.MapJobEndpoints();
 app.MapEventEndpoints();
 app.MapDetailedHealthEndpoints();
+app.MapGraphEndpoints();
 
 app.Run();
