@@ -107,6 +107,25 @@ public sealed partial class ChunkHandler(
         return true;
     }
 
+    /// <summary>
+    /// An entry claimed from a dead consumer after more deliveries than attempts allow: it is not run again but
+    /// dead-lettered and counted failed, so its job can still finish.
+    /// </summary>
+    public async Task DeadLetterAbandonedAsync(StreamEntry entry, int deliveries)
+    {
+        var error = $"Delivered {deliveries} times without finishing: its worker died or hung each time";
+        await DeadLetterAsync(entry.Id, entry.Values ?? [], error, deliveries);
+        if (ChunkMessage.FromStreamEntry(entry, out _) is { } message)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<JobStore>().RecordOutcomeAsync(message.JobId, message.ChunkIndex,
+                succeeded: false, error, TimeSpan.FromSeconds(_options.JobStatusTtl), CancellationToken.None);
+            LogPoison(message.JobId, message.ChunkIndex, deliveries);
+        }
+        WorkerTelemetry.ChunksFailed.Add(1);
+        await AcknowledgeAsync(entry.Id);
+    }
+
     /// <summary>Exponential backoff with full jitter: 0.5 s, 1 s, 2 s … (capped at 30 s), times a random factor.</summary>
     private static TimeSpan Backoff(int attempt) =>
         TimeSpan.FromMilliseconds(Math.Min(30_000, 500 * Math.Pow(2, attempt - 1)) * (0.5 + Random.Shared.NextDouble() / 2));
@@ -142,6 +161,9 @@ public sealed partial class ChunkHandler(
         activity?.SetTag("shield.chunk_index", message.ChunkIndex);
         return activity;
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Chunk {ChunkIndex} of job {JobId} was delivered {Deliveries} times without finishing; dead-lettered")]
+    private partial void LogPoison(Guid jobId, int chunkIndex, int deliveries);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Stream entry {EntryId} is not a chunk message ({Problem}); dead-lettered")]
     private partial void LogMalformedEntry(string entryId, string problem);

@@ -153,12 +153,58 @@ public sealed partial class WorkerPool(
         var minIdle = (long)TimeSpan.FromSeconds(_options.TimeoutSeconds).TotalMilliseconds + 5_000;
         var claimed = await db.StreamAutoClaimAsync(IngestionStream.Key, IngestionStream.ConsumerGroup, consumer,
             minIdle, "0-0", _options.BatchSize);
+        var runnable = new List<StreamEntry>(claimed.ClaimedEntries.Length);
         if (claimed.ClaimedEntries.Length > 0)
         {
             LogReclaimed(claimed.ClaimedEntries.Length, consumer);
+            var deliveries = (await db.StreamPendingMessagesAsync(IngestionStream.Key, IngestionStream.ConsumerGroup,
+                    claimed.ClaimedEntries.Length, consumer, claimed.ClaimedEntries[0].Id, claimed.ClaimedEntries[^1].Id))
+                .ToDictionary(p => p.MessageId.ToString(), p => p.DeliveryCount);
+            foreach (var entry in claimed.ClaimedEntries)
+            {
+                // The stream's own delivery count survives crashes: an entry whose worker died every time it ran
+                // (a poison chunk) is dead-lettered instead of being handed to the next worker to kill.
+                var count = deliveries.GetValueOrDefault(entry.Id.ToString(), 1);
+                if (count > _options.RetryAttempts)
+                {
+                    await handler.DeadLetterAbandonedAsync(entry, count);
+                }
+                else
+                {
+                    runnable.Add(entry);
+                }
+            }
         }
         await RemoveDeadConsumersAsync(minIdle);
-        return claimed.ClaimedEntries;
+        await TrimAcknowledgedAsync();
+        return [.. runnable];
+    }
+
+    /// <summary>
+    /// Drops entries every consumer is done with, so the stream does not grow forever. Everything older than the
+    /// oldest pending entry (or than the next undelivered one, when nothing is pending) has been acknowledged.
+    /// </summary>
+    private async Task TrimAcknowledgedAsync()
+    {
+        var db = redis.GetDatabase();
+        var pending = await db.StreamPendingAsync(IngestionStream.Key, IngestionStream.ConsumerGroup);
+        var group = (await db.StreamGroupInfoAsync(IngestionStream.Key)).FirstOrDefault(g => g.Name == IngestionStream.ConsumerGroup);
+        if (group.Name is null || string.IsNullOrEmpty(group.LastDeliveredId))
+        {
+            return;
+        }
+        var threshold = pending.PendingMessageCount > 0 ? pending.LowestPendingMessageId.ToString() : NextId(group.LastDeliveredId);
+        var trimmed = (long)await db.ExecuteAsync("XTRIM", IngestionStream.Key, "MINID", threshold);
+        if (trimmed > 0)
+        {
+            LogTrimmed(trimmed);
+        }
+    }
+
+    private static string NextId(string id)
+    {
+        var dash = id.IndexOf('-');
+        return $"{id[..dash]}-{ulong.Parse(id[(dash + 1)..]) + 1}";
     }
 
     /// <summary>Consumers with nothing pending and no read for longer than the task timeout belong to dead processes.</summary>
@@ -278,6 +324,9 @@ public sealed partial class WorkerPool(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Claimed {Count} abandoned entries for {Consumer}")]
     private partial void LogReclaimed(int count, string consumer);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Trimmed {Count} acknowledged entries from the stream")]
+    private partial void LogTrimmed(long count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Removed dead consumer {Consumer} from the group")]
     private partial void LogDeadConsumerRemoved(string consumer);
