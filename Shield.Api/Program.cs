@@ -3,6 +3,7 @@ using Shield.Api.Graph;
 using Shield.Api.Health;
 using Shield.Api.Ingestion;
 using Shield.Api.Jobs;
+using Shield.Api.Security;
 using Shield.Ingestion;
 using Shield.Ingestion.Persistence;
 
@@ -13,6 +14,7 @@ builder.AddRedisClient("redis");
 builder.AddNpgsqlDbContext<ShieldDbContext>("shield");
 builder.Services.AddJobTracking();
 builder.AddIngestion();
+builder.AddApiSecurity();
 builder.Services.AddSingleton<EventNotifications>();
 builder.Services.AddHostedService(services => services.GetRequiredService<EventNotifications>());
 builder.Services.AddScoped<DetailedHealth>();
@@ -26,6 +28,8 @@ await app.Services.MigrateShieldDatabaseAsync();
 // Every error the Api gives, from a validation failure to an unknown route or a crash, is a problem document.
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseCors();
+app.UseRateLimiter();
 
 app.MapOpenApi();
 app.MapDefaultEndpoints();

@@ -6,17 +6,26 @@ var builder = DistributedApplication.CreateBuilder(args);
 // host executables where none does (see Infrastructure/InfrastructureMode.cs).
 var infrastructure = builder.AddShieldInfrastructure();
 
-builder.AddProject<Projects.Shield_Api>(ResourceNames.Api)
+var api = builder.AddProject<Projects.Shield_Api>(ResourceNames.Api)
     .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
     .WithReference(infrastructure.Database).WaitFor(infrastructure.Database)
     .WithAiServices(infrastructure)
     .WithHttpHealthCheck("/health")
-    .WithExternalHttpEndpoints();
+    .WithExternalHttpEndpoints()
+    .WithSettingsFrom(builder.Configuration, "Shield:Api", "Shield:Ingestion", "Shield:Workers:JobStatusTtl");
+
+// Write endpoints require this key when it is set (always in a deployment; locally once you set
+// Parameters:api-key, e.g. `dotnet user-secrets set Parameters:api-key ...`), so the plan's curl works out of the box.
+if (builder.ExecutionContext.IsPublishMode || !string.IsNullOrEmpty(builder.Configuration["Parameters:api-key"]))
+{
+    api.WithEnvironment("Shield__Api__ApiKey", builder.AddParameter("api-key", secret: true));
+}
 
 builder.AddProject<Projects.Shield_Workers>(ResourceNames.Workers)
     .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
     .WithReference(infrastructure.Database).WaitFor(infrastructure.Database)
     .WithAiServices(infrastructure)
-    .WithHttpHealthCheck("/health");
+    .WithHttpHealthCheck("/health")
+    .WithSettingsFrom(builder.Configuration, "Shield:Workers", "Shield:Extraction");
 
 builder.Build().Run();

@@ -9,6 +9,8 @@ public static class IngestionExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<IngestionRequestReader>();
+        builder.Services.AddSingleton<IdempotencyKeys>();
+        builder.Services.AddSingleton<QueueBacklog>();
         return builder;
     }
 }

@@ -32,6 +32,17 @@ public sealed class IngestionLimits
     [Range(2, 1024 * 1024)]
     public int MaxMetadataBytes { get; set; } = 16 * 1024;
 
+    /// <summary>
+    /// Chunks waiting or in flight across the whole queue beyond which new submissions get 503 with Retry-After,
+    /// instead of filling Redis (which runs with noeviction and would otherwise refuse writes for everyone).
+    /// </summary>
+    [Range(1, long.MaxValue)]
+    public long MaxBacklog { get; set; } = 100_000;
+
+    /// <summary>How long an <c>Idempotency-Key</c> keeps returning the job it created.</summary>
+    [Range(1, 24 * 30)]
+    public int IdempotencyRetentionHours { get; set; } = 24;
+
     /// <summary>Nesting depth the JSON reader accepts; deeper documents are rejected rather than parsed.</summary>
     [Range(4, 256)]
     public int MaxJsonDepth { get; set; } = 32;

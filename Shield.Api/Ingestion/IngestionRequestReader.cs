@@ -60,7 +60,7 @@ public sealed class IngestionRequestReader(IOptions<IngestionLimits> limits)
 
         using (document)
         {
-            return Validate(document.RootElement);
+            return Validate(document.RootElement) with { BodySha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body)) };
         }
     }
 
@@ -246,6 +246,9 @@ public sealed class IngestionRequestReader(IOptions<IngestionLimits> limits)
 /// <summary>Either a job to enqueue or the problem to answer with.</summary>
 public sealed record ReadResult(NewJob? Job, int Status, string? Title, string? Detail, Dictionary<string, string[]>? Errors)
 {
+    /// <summary>Fingerprint of the exact body, to tell a replayed submission from a different one under the same Idempotency-Key.</summary>
+    public string BodySha256 { get; init; } = "";
+
     public static ReadResult Valid(NewJob job) => new(job, StatusCodes.Status202Accepted, null, null, null);
 
     public static ReadResult Fail(int status, string title, string detail) => new(null, status, title, detail, null);

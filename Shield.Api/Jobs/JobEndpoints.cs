@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using System.Text.Json.Serialization;
+using Shield.Api.Security;
 using Shield.Ingestion.Jobs;
 
 namespace Shield.Api.Jobs;
@@ -15,7 +17,59 @@ public static class JobEndpoints
             .Produces<JobSnapshot>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
+
+        app.MapDelete("/jobs/{job_id}", CancelJobAsync)
+            .WithName("CancelJob")
+            .WithTags("Jobs")
+            .WithSummary("Cancel a job")
+            .WithDescription("A queued or processing job ends 'cancelled' at once (event ingestion.cancelled); chunks not yet " +
+                "processed are skipped. A job that already ended is left as it is (409).")
+            .Produces<JobSnapshot>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .RequireApiKey();
+
+        app.MapPost("/jobs/{job_id}/retry", RetryJobAsync)
+            .WithName("RetryJob")
+            .WithTags("Jobs")
+            .WithSummary("Re-queue a job's dead-lettered chunks")
+            .WithDescription("Moves the job's chunks from shield:ingestion_dlq back onto the queue with their original fields; " +
+                "the job returns to 'processing'. Possible while the job's Redis copy exists (JobStatusTtl after it ended).")
+            .Produces<RetryAccepted>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .RequireApiKey();
         return app;
+    }
+
+    private static async Task<Results<Ok<JobSnapshot>, ProblemHttpResult>> CancelJobAsync(
+        string job_id, JobStore jobs, IConfiguration configuration, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(job_id, out var jobId)) return JobProblems.MalformedId(job_id);
+        var ttl = TimeSpan.FromSeconds(configuration.GetValue("Shield:Workers:JobStatusTtl", 3600));
+        if (await jobs.CancelAsync(jobId, ttl, cancellationToken) is not { } result) return JobProblems.NotFound(jobId);
+        return result.Job.Status != JobStatus.Cancelled
+            ? TypedResults.Problem($"Job {jobId} already ended '{result.Job.Status}'; there is nothing to cancel.",
+                statusCode: StatusCodes.Status409Conflict, title: "Job already finished")
+            : TypedResults.Ok(result.Job);
+    }
+
+    private static async Task<Results<Accepted<RetryAccepted>, ProblemHttpResult>> RetryJobAsync(
+        string job_id, JobStore jobs, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(job_id, out var jobId)) return JobProblems.MalformedId(job_id);
+        var job = await jobs.GetAsync(jobId, cancellationToken);
+        if (job is null) return JobProblems.NotFound(jobId);
+        if (job.Status == JobStatus.Cancelled)
+        {
+            return TypedResults.Problem($"Job {jobId} was cancelled; submit it again instead.", statusCode: StatusCodes.Status409Conflict, title: "Job cancelled");
+        }
+        if (await jobs.RequeueDeadLetteredAsync(jobId, cancellationToken) is not { } requeued)
+        {
+            return TypedResults.Problem($"Job {jobId} ended too long ago: its live record has expired, so its chunks cannot be re-queued. Submit it again.",
+                statusCode: StatusCodes.Status409Conflict, title: "Job record expired");
+        }
+        return TypedResults.Accepted($"/jobs/{jobId}", new RetryAccepted(jobId, requeued, $"/jobs/{jobId}"));
     }
 
     private static async Task<Results<Ok<JobSnapshot>, ProblemHttpResult>> GetJobAsync(
@@ -30,6 +84,11 @@ public static class JobEndpoints
             : JobProblems.NotFound(jobId);
     }
 }
+
+public sealed record RetryAccepted(
+    [property: JsonPropertyName("job_id")] Guid JobId,
+    [property: JsonPropertyName("chunks_requeued")] int ChunksRequeued,
+    [property: JsonPropertyName("status_url")] string StatusUrl);
 
 public static class JobProblems
 {

@@ -21,6 +21,7 @@ public static class EventTypes
     public const string Progress = "ingestion.progress";
     public const string Completed = "ingestion.completed";
     public const string Failed = "ingestion.failed";
+    public const string Cancelled = "ingestion.cancelled";
     public const string WorkerStarted = "worker.started";
     public const string WorkerStopped = "worker.stopped";
 }

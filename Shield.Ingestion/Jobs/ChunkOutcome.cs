@@ -16,4 +16,6 @@ public enum OutcomeDisposition
     Recorded,
     Duplicate,
     UnknownJob,
+    /// <summary>The job was cancelled; the chunk is acknowledged without being counted.</summary>
+    Cancelled,
 }

@@ -26,13 +26,14 @@ internal static class JobScripts
     // ARGV[1] job id, ARGV[2] chunk index, ARGV[3] now (ISO-8601), ARGV[4] now (unix ms),
     // ARGV[5] seconds a finished job is kept, ARGV[6] event retention, ARGV[7] notify channel,
     // ARGV[8] 'processed' | 'failed', ARGV[9] error (may be empty), ARGV[10] seconds a rate bucket is kept
-    // Returns {applied (1 new, 0 duplicate, -1 unknown job), processed, failed, total, status, terminal (1 if this call ended the job)}
+    // Returns {applied (1 new, 0 duplicate, 2 job cancelled, -1 unknown job), processed, failed, total, status, terminal (1 if this call ended the job)}
     public const string RecordChunkOutcome = """
         if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 0, 0, 0, '', 0} end
         local function snapshot(applied, terminal)
           local v = redis.call('HMGET', KEYS[1], 'chunks_processed', 'chunks_failed', 'chunks_total', 'status')
           return {applied, tonumber(v[1]), tonumber(v[2]), tonumber(v[3]), v[4], terminal}
         end
+        if redis.call('HGET', KEYS[1], 'status') == 'cancelled' then return snapshot(2, 0) end
         if redis.call('SADD', KEYS[2], ARGV[2]) == 0 then return snapshot(0, 0) end
 
         local failedOutcome = ARGV[8] == 'failed'
@@ -72,5 +73,45 @@ internal static class JobScripts
         if firstError then data.error = firstError end
         append('ingestion.' .. status, data)
         return snapshot(1, 1)
+        """;
+
+    // KEYS[1] job hash, KEYS[2] finished set, KEYS[3] event stream
+    // ARGV[1] job id, ARGV[2] now (ISO-8601), ARGV[3] seconds a finished job is kept, ARGV[4] event retention, ARGV[5] notify channel
+    // Returns the status before the call ('' when the job is unknown); only a non-terminal job becomes cancelled.
+    public const string Cancel = """
+        local status = redis.call('HGET', KEYS[1], 'status')
+        if not status then return '' end
+        if status == 'completed' or status == 'failed' or status == 'cancelled' then return status end
+        redis.call('HSET', KEYS[1], 'status', 'cancelled', 'completed_at', ARGV[2])
+        redis.call('EXPIRE', KEYS[1], ARGV[3])
+        redis.call('EXPIRE', KEYS[2], ARGV[3])
+        local v = redis.call('HMGET', KEYS[1], 'chunks_processed', 'chunks_failed', 'chunks_total')
+        local payload = cjson.encode({event_type = 'ingestion.cancelled', job_id = ARGV[1], timestamp = ARGV[2],
+          data = {chunks_processed = tonumber(v[1]), chunks_failed = tonumber(v[2]), chunks_total = tonumber(v[3])}})
+        local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'type', 'ingestion.cancelled', 'job', ARGV[1], 'data', payload)
+        redis.call('PUBLISH', ARGV[5], id)
+        return status
+        """;
+
+    // KEYS[1] job hash, KEYS[2] finished set, KEYS[3] ingestion stream, KEYS[4] dead-letter stream, KEYS[5] event stream
+    // ARGV[1] job id, ARGV[2] dead-letter entry id, ARGV[3] chunk index, ARGV[4] now, ARGV[5] event retention,
+    // ARGV[6] notify channel, ARGV[7..] the chunk's original field/value pairs
+    // Moves one dead-lettered chunk back onto the queue and un-counts its failure, in one step, so a retried chunk
+    // is neither lost (removed from the DLQ but not queued) nor doubled (queued twice).
+    public const string Requeue = """
+        if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+        if redis.call('HGET', KEYS[1], 'status') == 'cancelled' then return -2 end
+        if redis.call('XDEL', KEYS[4], ARGV[2]) == 0 then return 0 end
+        if redis.call('SREM', KEYS[2], ARGV[3]) == 1 then
+          redis.call('HINCRBY', KEYS[1], 'chunks_failed', -1)
+        end
+        redis.call('HSET', KEYS[1], 'status', 'processing')
+        redis.call('HDEL', KEYS[1], 'completed_at', 'error')
+        redis.call('PERSIST', KEYS[1])
+        redis.call('PERSIST', KEYS[2])
+        local fields = {}
+        for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
+        redis.call('XADD', KEYS[3], '*', unpack(fields))
+        return 1
         """;
 }

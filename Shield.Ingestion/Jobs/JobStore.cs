@@ -157,10 +157,16 @@ public sealed partial class JobStore(
             ]))!;
 
         var outcome = new ChunkOutcome(
-            (int)result[0] switch { 1 => OutcomeDisposition.Recorded, 0 => OutcomeDisposition.Duplicate, _ => OutcomeDisposition.UnknownJob },
+            (int)result[0] switch
+            {
+                1 => OutcomeDisposition.Recorded,
+                0 => OutcomeDisposition.Duplicate,
+                2 => OutcomeDisposition.Cancelled,
+                _ => OutcomeDisposition.UnknownJob,
+            },
             (int)result[1], (int)result[2], (int)result[3], result[4].ToString(), (int)result[5] == 1);
 
-        if (outcome.Disposition != OutcomeDisposition.UnknownJob)
+        if (outcome.Disposition is OutcomeDisposition.Recorded or OutcomeDisposition.Duplicate)
         {
             await SaveDurableCopyAsync(jobId, outcome, error, now, cancellationToken);
         }
@@ -179,12 +185,81 @@ public sealed partial class JobStore(
             UPDATE jobs SET
               chunks_processed = GREATEST(chunks_processed, {outcome.ChunksProcessed}),
               chunks_failed = GREATEST(chunks_failed, {outcome.ChunksFailed}),
-              status = CASE WHEN status IN ('completed', 'failed') THEN status ELSE {outcome.Status} END,
+              status = CASE WHEN status IN ('completed', 'failed', 'cancelled') THEN status ELSE {outcome.Status} END,
               started_at = COALESCE(started_at, {now}),
               completed_at = COALESCE(completed_at, {completedAt}),
               error = COALESCE(error, {error})
             WHERE id = {jobId}
             """, cancellationToken);
+    }
+
+    /// <summary>True when the job was cancelled: its remaining chunks are acknowledged without being processed.</summary>
+    public async Task<bool> IsCancelledAsync(Guid jobId) =>
+        await redis.GetDatabase().HashGetAsync(JobKeys.Hash(jobId), "status") == JobStatus.Cancelled;
+
+    /// <summary>
+    /// Cancels a queued or processing job: it ends <c>cancelled</c> at once with an <c>ingestion.cancelled</c> event,
+    /// and workers skip its chunks that have not been processed yet.
+    /// </summary>
+    /// <returns>The job's status before the call (<c>cancelled</c> when this call cancelled it), or null when unknown.</returns>
+    public async Task<(string Previous, JobSnapshot Job)?> CancelAsync(Guid jobId, TimeSpan finishedJobTtl, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var previous = (string?)await redis.GetDatabase().ScriptEvaluateAsync(JobScripts.Cancel,
+            [JobKeys.Hash(jobId), JobKeys.FinishedChunks(jobId), EventStream.Key],
+            [jobId.ToString(), Iso(now), (long)finishedJobTtl.TotalSeconds, IngestionEventLog.RetainedEvents, EventStream.NotifyChannel]);
+        if (previous is { Length: > 0 } && !JobStatus.IsTerminal(previous))
+        {
+            await db.Jobs.Where(j => j.Id == jobId && j.Status != JobStatus.Completed && j.Status != JobStatus.Failed)
+                .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Cancelled).SetProperty(j => j.CompletedAt, now), cancellationToken);
+            LogJobCancelled(jobId);
+        }
+        var job = await GetAsync(jobId, cancellationToken);
+        return job is null ? null : (string.IsNullOrEmpty(previous) ? job.Status : previous, job);
+    }
+
+    /// <summary>
+    /// Puts the job's dead-lettered chunks back on the queue with their original fields; each move and the
+    /// un-counting of its failure is one atomic step. Works while the job's Redis copy exists (JobStatusTtl after it ends).
+    /// </summary>
+    /// <returns>How many chunks were re-queued, or null when Redis no longer has the job.</returns>
+    public async Task<int?> RequeueDeadLetteredAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        var database = redis.GetDatabase();
+        if (!await database.KeyExistsAsync(JobKeys.Hash(jobId)))
+        {
+            return null;
+        }
+        var jobField = jobId.ToString();
+        var requeued = 0;
+        var after = "-";
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var page = await database.StreamRangeAsync(IngestionStream.DeadLetterKey, minId: after, maxId: "+", count: 500);
+            if (page.Length == 0) break;
+            after = "(" + page[^1].Id;
+            foreach (var entry in page.Where(e => e["job_id"] == jobField))
+            {
+                var original = entry.Values.Where(v => v.Name != "error" && v.Name != "attempts" && v.Name != "original_id" && v.Name != "failed_at")
+                    .SelectMany(v => new RedisValue[] { v.Name, v.Value });
+                var moved = (int)await database.ScriptEvaluateAsync(JobScripts.Requeue,
+                    [JobKeys.Hash(jobId), JobKeys.FinishedChunks(jobId), IngestionStream.Key, IngestionStream.DeadLetterKey, EventStream.Key],
+                    [jobField, entry.Id, entry["chunk_index"], Iso(time.GetUtcNow()), IngestionEventLog.RetainedEvents, EventStream.NotifyChannel, .. original]);
+                if (moved == 1) requeued++;
+            }
+        }
+        if (requeued > 0)
+        {
+            await db.Database.ExecuteSqlInterpolatedAsync($"""
+                UPDATE jobs SET status = 'processing', completed_at = NULL, error = NULL,
+                  chunks_failed = GREATEST(0, chunks_failed - {requeued})
+                WHERE id = {jobId} AND status <> 'cancelled'
+                """, cancellationToken);
+            await database.PublishAsync(RedisChannel.Literal(IngestionStream.WakeChannel), requeued, CommandFlags.FireAndForget);
+            LogRequeued(jobId, requeued);
+        }
+        return requeued;
     }
 
     /// <summary>Chunks finished per second across all workers, over the last minute of completion buckets.</summary>
@@ -227,6 +302,12 @@ public sealed partial class JobStore(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} queued with {ChunkCount} chunks from {SourceType}")]
     private partial void LogJobQueued(Guid jobId, int chunkCount, string sourceType);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} cancelled")]
+    private partial void LogJobCancelled(Guid jobId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: {Count} dead-lettered chunks re-queued")]
+    private partial void LogRequeued(Guid jobId, int count);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} was recorded but could not be queued")]
     private partial void LogEnqueueFailed(Guid jobId, Exception exception);

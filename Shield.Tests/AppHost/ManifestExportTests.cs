@@ -35,7 +35,8 @@ public sealed class ManifestExportTests
             Assert.StartsWith("container.v", TypeOf("ollama"));
             Assert.Equal("project.v0", TypeOf("api"));
             Assert.Equal("project.v0", TypeOf("workers"));
-            Assert.Contains(resources.EnumerateObject(), r => r.Value.GetProperty("type").GetString() == "parameter.v0");
+            Assert.Equal("parameter.v0", TypeOf("api-key"));
+            Assert.Equal("{api-key.value}", resources.GetProperty("api").GetProperty("env").GetProperty("Shield__Api__ApiKey").GetString());
 
             // Services get their dependencies through connection strings, never hard-coded addresses.
             var apiEnv = resources.GetProperty("api").GetProperty("env");

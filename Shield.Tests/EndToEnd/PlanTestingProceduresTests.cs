@@ -154,7 +154,14 @@ public sealed class PlanTestingProceduresTests(ShieldStackFixture stack)
         var accepted = await stack.Api.SubmitAsync(ApiCalls.PlanPayload(chunks: 3));
         await stack.Api.WaitForJobAsync(accepted.GetProperty("job_id").GetString()!, JobTimeout);
 
-        var health = JsonDocument.Parse(await stack.Api.GetStringAsync("/health/detailed")).RootElement;
+        // Earlier tests may still be draining cancelled chunks; the pool must settle to an empty queue.
+        JsonElement health = default;
+        await Eventually.TrueAsync(async () =>
+        {
+            health = JsonDocument.Parse(await stack.Api.GetStringAsync("/health/detailed")).RootElement;
+            var p = health.GetProperty("worker_pool");
+            return p.GetProperty("pending_entries").GetInt32() == 0 && p.GetProperty("queue_depth").GetInt32() == 0;
+        }, TimeSpan.FromMinutes(1), "the queue did not drain");
 
         Assert.Equal("healthy", health.GetProperty("status").GetString());
         var pool = health.GetProperty("worker_pool");

@@ -20,7 +20,17 @@ public sealed class ShieldStackFixture : IAsyncLifetime
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "shield-tests-" + Guid.NewGuid().ToString("N")[..8]);
 
     public DistributedApplication App { get; private set; } = null!;
+    /// <summary>The Api with the stack's API key, as an authorised client would call it.</summary>
     public HttpClient Api { get; private set; } = null!;
+
+    /// <summary>The Api without any API key.</summary>
+    public HttpClient AnonymousApi { get; private set; } = null!;
+
+    /// <summary>The secret the AppHost passes to the Api as its parameter <c>api-key</c>.</summary>
+    public string ApiKey { get; } = "test-key-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>Unfinished chunks beyond which submissions are refused, set low so the limit can be reached in a test.</summary>
+    public const int MaxBacklog = 2500;
     public IConnectionMultiplexer Redis { get; private set; } = null!;
     public string PostgresConnectionString { get; private set; } = null!;
     public string RedisConnectionString { get; private set; } = null!;
@@ -29,7 +39,12 @@ public sealed class ShieldStackFixture : IAsyncLifetime
     {
         using var cts = new CancellationTokenSource(StartTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Shield_AppHost>(
-            ["--Shield:Infrastructure=local", $"--Shield:DataDirectory={_dataDirectory}"], cts.Token);
+            [
+                "--Shield:Infrastructure=local",
+                $"--Shield:DataDirectory={_dataDirectory}",
+                $"--Parameters:api-key={ApiKey}",
+                $"--Shield:Ingestion:MaxBacklog={MaxBacklog}",
+            ], cts.Token);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
 
         App = await builder.BuildAsync(cts.Token);
@@ -39,6 +54,8 @@ public sealed class ShieldStackFixture : IAsyncLifetime
 
         Api = App.CreateHttpClient("api");
         Api.Timeout = TimeSpan.FromMinutes(2);
+        Api.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
+        AnonymousApi = App.CreateHttpClient("api");
         RedisConnectionString = (await App.GetConnectionStringAsync("redis", cts.Token))!;
         PostgresConnectionString = (await App.GetConnectionStringAsync("shield", cts.Token))!;
         Redis = await ConnectionMultiplexer.ConnectAsync(RedisConnectionString);
@@ -59,6 +76,7 @@ public sealed class ShieldStackFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Api?.Dispose();
+        AnonymousApi?.Dispose();
         if (Redis is not null) await Redis.DisposeAsync();
         if (App is not null)
         {

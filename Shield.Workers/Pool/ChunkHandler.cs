@@ -39,6 +39,13 @@ public sealed partial class ChunkHandler(
         var jobs = scope.ServiceProvider.GetRequiredService<JobStore>();
         var processor = scope.ServiceProvider.GetRequiredService<IChunkProcessor>();
 
+        if (await jobs.IsCancelledAsync(message.JobId))
+        {
+            await AcknowledgeAsync(entry.Id);
+            LogSkippedCancelled(message.JobId, message.ChunkIndex);
+            return true;
+        }
+
         await jobs.MarkStartedAsync(message.JobId, drainToken);
 
         var started = time.GetTimestamp();
@@ -161,6 +168,9 @@ public sealed partial class ChunkHandler(
         activity?.SetTag("shield.chunk_index", message.ChunkIndex);
         return activity;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Skipped chunk {ChunkIndex} of cancelled job {JobId}")]
+    private partial void LogSkippedCancelled(Guid jobId, int chunkIndex);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Chunk {ChunkIndex} of job {JobId} was delivered {Deliveries} times without finishing; dead-lettered")]
     private partial void LogPoison(Guid jobId, int chunkIndex, int deliveries);
