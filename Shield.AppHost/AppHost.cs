@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Shield.AppHost.Infrastructure;
 
 var builder = DistributedApplication.CreateBuilder(args);
@@ -21,7 +22,10 @@ if (builder.ExecutionContext.IsPublishMode || !string.IsNullOrEmpty(builder.Conf
     api.WithEnvironment("Shield__Api__ApiKey", builder.AddParameter("api-key", secret: true));
 }
 
+// Two Workers processes by default, so losing one (kill -9, OOM) never stops ingestion: the other claims its
+// unacknowledged entries once they have been idle longer than the task timeout.
 builder.AddProject<Projects.Shield_Workers>(ResourceNames.Workers)
+    .WithReplicas(builder.Configuration.GetValue("Shield:Workers:Replicas", 2))
     .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
     .WithReference(infrastructure.Database).WaitFor(infrastructure.Database)
     .WithAiServices(infrastructure)

@@ -71,11 +71,13 @@ public sealed class PlanTestingProceduresTests(ShieldStackFixture stack)
             heartbeats.Add(WorkerHeartbeat.FromJson((await db.StringGetAsync(key))!)!);
         }
 
-        var heartbeat = Assert.Single(heartbeats);
-        Assert.Equal(4, heartbeat.Consumers.Count);
+        // The default stack: two Workers processes of four consumers each, every one named uniquely.
+        Assert.Equal(2, heartbeats.Count);
+        Assert.All(heartbeats, h => Assert.Equal(4, h.Consumers.Count));
+        var all = heartbeats.SelectMany(h => h.Consumers).ToList();
+        Assert.Equal(all.Count, all.Distinct().Count());
         var names = consumers.Select(c => c.Name.ToString()).ToHashSet();
-        Assert.All(heartbeat.Consumers, name => Assert.Contains(name, names));
-        Assert.Equal(heartbeat.Consumers.Count, heartbeat.Consumers.Distinct().Count());
+        Assert.All(all, name => Assert.Contains(name, names));
     }
 
     [Fact]
@@ -166,7 +168,8 @@ public sealed class PlanTestingProceduresTests(ShieldStackFixture stack)
         Assert.Equal("healthy", health.GetProperty("status").GetString());
         var pool = health.GetProperty("worker_pool");
         Assert.Equal("up", pool.GetProperty("status").GetString());
-        Assert.Equal(4, pool.GetProperty("active_workers").GetInt32());
+        Assert.Equal(8, pool.GetProperty("active_workers").GetInt32());
+        Assert.Equal(2, pool.GetProperty("processes").GetInt32());
         Assert.Equal(0, pool.GetProperty("pending_entries").GetInt32());
         Assert.Equal(0, pool.GetProperty("queue_depth").GetInt32());
         Assert.Equal("embedded", health.GetProperty("vector_store").GetProperty("mode").GetString());

@@ -13,7 +13,7 @@ namespace Shield.Tests.Infrastructure;
 /// (the mode used without a container runtime), then the Api and Workers projects, exactly as
 /// <c>dotnet run --project Shield.AppHost</c> does. Data goes to a fresh temporary folder per run.
 /// </summary>
-public sealed class ShieldStackFixture : IAsyncLifetime
+public class ShieldStackFixture : IAsyncLifetime
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(5);
 
@@ -35,6 +35,12 @@ public sealed class ShieldStackFixture : IAsyncLifetime
     public string PostgresConnectionString { get; private set; } = null!;
     public string RedisConnectionString { get; private set; } = null!;
 
+    /// <summary>Further AppHost settings of a derived fixture.</summary>
+    protected virtual IEnumerable<string> ExtraArguments => [];
+
+    /// <summary>Where this stack's local Redis and PostgreSQL keep their data.</summary>
+    public string DataDirectory => _dataDirectory;
+
     public async Task InitializeAsync()
     {
         using var cts = new CancellationTokenSource(StartTimeout);
@@ -44,6 +50,7 @@ public sealed class ShieldStackFixture : IAsyncLifetime
                 $"--Shield:DataDirectory={_dataDirectory}",
                 $"--Parameters:api-key={ApiKey}",
                 $"--Shield:Ingestion:MaxBacklog={MaxBacklog}",
+                .. ExtraArguments,
             ], cts.Token);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
 

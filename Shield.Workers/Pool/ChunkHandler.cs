@@ -46,10 +46,14 @@ public sealed partial class ChunkHandler(
             return true;
         }
 
-        await jobs.MarkStartedAsync(message.JobId, drainToken);
+        if (!await ThroughOutagesAsync(() => jobs.MarkStartedAsync(message.JobId, drainToken), entry.Id, consumer, drainToken))
+        {
+            return false;
+        }
 
         var started = time.GetTimestamp();
         string? error = null;
+        var outageWaits = 0;
         for (var attempt = 1; attempt <= _options.RetryAttempts; attempt++)
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(drainToken);
@@ -64,6 +68,17 @@ public sealed partial class ChunkHandler(
             {
                 LogLeftPending(message.JobId, message.ChunkIndex, entry.Id.ToString());
                 return false;
+            }
+            catch (Exception ex) when (!timeout.IsCancellationRequested && DependencyOutage.IsOutage(ex))
+            {
+                // PostgreSQL or Redis is unreachable: that is not the chunk's fault, so it costs no attempt.
+                // Hold the entry, keep it claimed, and try again once the dependency answers.
+                LogOutage(ex, message.JobId, message.ChunkIndex);
+                if (!await WaitOutOutageAsync(entry.Id, consumer, ++outageWaits, drainToken))
+                {
+                    return false;
+                }
+                attempt--;
             }
             catch (Exception ex)
             {
@@ -90,16 +105,23 @@ public sealed partial class ChunkHandler(
             activity?.SetStatus(ActivityStatusCode.Error, error);
         }
 
-        var outcome = await jobs.RecordOutcomeAsync(message.JobId, message.ChunkIndex, succeeded, error,
-            TimeSpan.FromSeconds(_options.JobStatusTtl), CancellationToken.None);
-        await AcknowledgeAsync(entry.Id);
+        ChunkOutcome? outcome = null;
+        if (!await ThroughOutagesAsync(async () =>
+            {
+                outcome = await jobs.RecordOutcomeAsync(message.JobId, message.ChunkIndex, succeeded, error,
+                    TimeSpan.FromSeconds(_options.JobStatusTtl), CancellationToken.None);
+                await AcknowledgeAsync(entry.Id);
+            }, entry.Id, consumer, drainToken))
+        {
+            return false;
+        }
 
-        if (succeeded && outcome.Disposition == OutcomeDisposition.Recorded)
+        if (succeeded && outcome!.Disposition == OutcomeDisposition.Recorded)
         {
             WorkerTelemetry.ChunksProcessed.Add(1);
             WorkerTelemetry.ChunkDuration.Record(time.GetElapsedTime(started).TotalSeconds);
         }
-        switch (outcome.Disposition)
+        switch (outcome!.Disposition)
         {
             case OutcomeDisposition.Duplicate:
                 LogDuplicate(message.JobId, message.ChunkIndex);
@@ -131,6 +153,46 @@ public sealed partial class ChunkHandler(
         }
         WorkerTelemetry.ChunksFailed.Add(1);
         await AcknowledgeAsync(entry.Id);
+    }
+
+    /// <summary>Runs a bookkeeping step, waiting out dependency outages instead of abandoning the entry to a reclaim.</summary>
+    private async Task<bool> ThroughOutagesAsync(Func<Task> step, RedisValue entryId, string consumer, CancellationToken drainToken)
+    {
+        for (var wait = 1; ; wait++)
+        {
+            try
+            {
+                await step();
+                return true;
+            }
+            catch (Exception ex) when (DependencyOutage.IsOutage(ex) || ex is RedisTimeoutException)
+            {
+                LogBookkeepingOutage(ex, entryId.ToString());
+                if (!await WaitOutOutageAsync(entryId, consumer, wait, drainToken))
+                {
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits (1 s, doubling to 15 s by <paramref name="wait"/>) while refreshing the claim on the entry, so no other
+    /// consumer takes it over as abandoned during a long outage. False when shutdown's deadline came first.
+    /// </summary>
+    private async Task<bool> WaitOutOutageAsync(RedisValue entryId, string consumer, int wait, CancellationToken drainToken)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(Math.Min(15, Math.Pow(2, Math.Min(wait - 1, 4)))), time, drainToken)
+            .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        try
+        {
+            await redis.GetDatabase().StreamClaimIdsOnlyAsync(IngestionStream.Key, IngestionStream.ConsumerGroup, consumer, 0, [entryId]);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // Redis itself is the outage; the claim is refreshed on a later wait.
+        }
+        return !drainToken.IsCancellationRequested;
     }
 
     /// <summary>Exponential backoff with full jitter: 0.5 s, 1 s, 2 s … (capped at 30 s), times a random factor.</summary>
@@ -177,6 +239,12 @@ public sealed partial class ChunkHandler(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Stream entry {EntryId} is not a chunk message ({Problem}); dead-lettered")]
     private partial void LogMalformedEntry(string entryId, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A dependency is unreachable while recording entry {EntryId}; waiting for it")]
+    private partial void LogBookkeepingOutage(Exception exception, string entryId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A dependency is unreachable while processing chunk {ChunkIndex} of job {JobId}; waiting for it without using an attempt")]
+    private partial void LogOutage(Exception exception, Guid jobId, int chunkIndex);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Chunk {ChunkIndex} of job {JobId} failed attempt {Attempt} of {Attempts}")]
     private partial void LogAttemptFailed(Exception exception, Guid jobId, int chunkIndex, int attempt, int attempts);

@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Shield.Ingestion.Events;
+using Shield.Ingestion.Streams;
+using Shield.Ingestion.Workers;
+using Shield.Tests.Infrastructure;
+using StackExchange.Redis;
+
+namespace Shield.Tests.Resilience;
+
+/// <summary>
+/// Real faults against a real stack: a Workers process killed with SIGKILL or stopped with SIGTERM mid-job,
+/// Redis restarted mid-job, PostgreSQL gone for 30 seconds. After each, the job must finish with every accepted
+/// chunk processed or dead-lettered and nothing counted or stored twice.
+/// </summary>
+[Collection(ResilienceCollection.Name)]
+[TestCaseOrderer(AlphabeticalOrderer.TypeName, AlphabeticalOrderer.AssemblyName)]
+public sealed class FaultDrillTests(ResilienceStackFixture stack)
+{
+    private static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(3);
+
+    [Fact]
+    public async Task Drill1_a_worker_killed_with_SIGKILL_mid_job_loses_and_doubles_nothing()
+    {
+        var jobId = await SubmitAndWaitForProgressAsync(600, "kill");
+        var victim = await BusiestWorkerAsync();
+
+        Process.GetProcessById(victim.Pid).Kill();
+
+        await stack.Api.WaitForJobAsync(jobId, JobTimeout);
+        var audit = await JobAudit.OfAsync(stack, jobId);
+        Assert.Equal(new JobAudit("completed", 600, 600, 0, 0, 0), audit);
+
+        // The dead process's consumers leave the group once nothing is pending on them.
+        await Eventually.TrueAsync(async () =>
+            !(await ConsumersAsync()).Any(c => c.Name.ToString().StartsWith(victim.ProcessId, StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(60), "the killed worker's consumers were not removed");
+    }
+
+    [Fact]
+    public async Task Drill2_a_worker_stopped_with_SIGTERM_mid_job_finishes_what_it_holds_and_leaves()
+    {
+        var jobId = await SubmitAndWaitForProgressAsync(600, "term");
+        var victim = await BusiestWorkerAsync();
+        using var process = Process.GetProcessById(victim.Pid);
+
+        Process.Start("kill", ["-TERM", victim.Pid.ToString()])!.WaitForExit();
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(40)), "the worker did not exit within its graceful timeout");
+
+        // It drained its batch: nothing of it is left pending to wait for a reclaim.
+        var leftovers = (await ConsumersAsync()).Where(c => c.Name.ToString().StartsWith(victim.ProcessId, StringComparison.Ordinal)).ToList();
+        Assert.All(leftovers, c => Assert.Equal(0, c.PendingMessageCount));
+        var stopped = (await stack.Redis.GetDatabase().StreamRangeAsync(EventStream.Key))
+            .Where(e => e[EventStream.TypeField] == "worker.stopped")
+            .Select(e => JsonDocument.Parse(e[EventStream.PayloadField].ToString()).RootElement.GetProperty("data"))
+            .Where(d => d.GetProperty("process_id").GetString() == victim.ProcessId)
+            .ToList();
+        Assert.Equal(4, stopped.Count);
+        Assert.All(stopped, d => Assert.Equal("shutdown", d.GetProperty("reason").GetString()));
+
+        await stack.Api.WaitForJobAsync(jobId, JobTimeout);
+        Assert.Equal(new JobAudit("completed", 600, 600, 0, 0, 0), await JobAudit.OfAsync(stack, jobId));
+    }
+
+    [Fact]
+    public async Task Drill3_redis_restarted_mid_job_loses_and_doubles_nothing()
+    {
+        var jobId = await SubmitAndWaitForProgressAsync(500, "redis");
+
+        await stack.App.ResourceCommands.ExecuteCommandAsync("redis", KnownResourceCommands.StopCommand);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        await stack.App.ResourceCommands.ExecuteCommandAsync("redis", KnownResourceCommands.StartCommand);
+        await stack.App.ResourceNotifications.WaitForResourceHealthyAsync("redis").WaitAsync(TimeSpan.FromMinutes(1));
+
+        await stack.Api.WaitForJobAsync(jobId, JobTimeout);
+        Assert.Equal(new JobAudit("completed", 500, 500, 0, 0, 0), await JobAudit.OfAsync(stack, jobId));
+    }
+
+    [Fact]
+    public async Task Drill4_postgresql_gone_for_30_seconds_mid_job_is_waited_out()
+    {
+        var jobId = await SubmitAndWaitForProgressAsync(400, "postgres");
+        var postmaster = int.Parse((await File.ReadAllLinesAsync(Path.Combine(stack.DataDirectory, "postgres", "postmaster.pid")))[0]);
+
+        // SIGINT is PostgreSQL's fast shutdown: connections are cut at once, as in a crash of the database host.
+        Process.Start("kill", ["-INT", postmaster.ToString()])!.WaitForExit();
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        using (var health = await stack.Api.GetAsync("/health/detailed"))
+        {
+            var report = JsonDocument.Parse(await health.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal(503, (int)health.StatusCode);
+            Assert.Equal("down", report.GetProperty("postgres").GetProperty("status").GetString());
+        }
+        await Task.Delay(TimeSpan.FromSeconds(25));
+        await stack.App.ResourceCommands.ExecuteCommandAsync("postgres", KnownResourceCommands.StartCommand);
+
+        await stack.Api.WaitForJobAsync(jobId, JobTimeout);
+        Assert.Equal(new JobAudit("completed", 400, 400, 0, 0, 0), await JobAudit.OfAsync(stack, jobId));
+    }
+
+    private async Task<string> SubmitAndWaitForProgressAsync(int chunks, string tag)
+    {
+        var accepted = await stack.Api.SubmitAsync(JobAudit.Payload(chunks, tag + "-" + Guid.NewGuid().ToString("N")[..6]));
+        var jobId = accepted.GetProperty("job_id").GetString()!;
+        await Eventually.TrueAsync(async () =>
+            JsonDocument.Parse(await stack.Api.GetStringAsync($"/jobs/{jobId}")).RootElement.GetProperty("chunks_processed").GetInt32() >= 40,
+            TimeSpan.FromMinutes(1), "the job did not start");
+        return jobId;
+    }
+
+    /// <summary>The live Workers process holding the most unacknowledged entries right now.</summary>
+    private async Task<WorkerHeartbeat> BusiestWorkerAsync()
+    {
+        var db = stack.Redis.GetDatabase();
+        var heartbeats = new List<WorkerHeartbeat>();
+        await foreach (var key in stack.Redis.GetServers()[0].KeysAsync(pattern: WorkerHeartbeat.KeyPrefix + "*"))
+        {
+            if (WorkerHeartbeat.FromJson((await db.StringGetAsync(key))!) is { } beat && IsAlive(beat.Pid))
+            {
+                heartbeats.Add(beat);
+            }
+        }
+        Assert.True(heartbeats.Count >= 2, $"need two live workers for the drill, found {heartbeats.Count}");
+        var consumers = await ConsumersAsync();
+        return heartbeats.OrderByDescending(h => consumers
+            .Where(c => c.Name.ToString().StartsWith(h.ProcessId, StringComparison.Ordinal)).Sum(c => c.PendingMessageCount)).First();
+    }
+
+    private async Task<StreamConsumerInfo[]> ConsumersAsync() =>
+        await stack.Redis.GetDatabase().StreamConsumerInfoAsync(IngestionStream.Key, IngestionStream.ConsumerGroup);
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+}
