@@ -11,6 +11,7 @@ namespace Shield.Ingestion.Streams;
 /// <param name="SourceType">The submission's source type.</param>
 /// <param name="MetadataJson">Chunk metadata merged over the submission's metadata, as a JSON object.</param>
 /// <param name="TraceParent">W3C <c>traceparent</c> of the request that accepted the chunk, when there was one.</param>
+/// <param name="Attempt">Which attempt this entry is: a failed chunk is re-queued as a new entry with the next number.</param>
 public sealed record ChunkMessage(
     Guid JobId,
     int ChunkIndex,
@@ -19,7 +20,8 @@ public sealed record ChunkMessage(
     string SourceUri,
     string SourceType,
     string MetadataJson,
-    string? TraceParent = null)
+    string? TraceParent = null,
+    int Attempt = 1)
 {
     private const string JobIdField = "job_id";
     private const string ChunkIndexField = "chunk_index";
@@ -29,6 +31,7 @@ public sealed record ChunkMessage(
     private const string SourceTypeField = "source_type";
     private const string MetadataField = "metadata";
     private const string TraceParentField = "traceparent";
+    public const string AttemptField = "attempt";
 
     public NameValueEntry[] ToStreamFields()
     {
@@ -45,6 +48,10 @@ public sealed record ChunkMessage(
         if (TraceParent is not null)
         {
             fields.Add(new(TraceParentField, TraceParent));
+        }
+        if (Attempt > 1)
+        {
+            fields.Add(new(AttemptField, Attempt));
         }
         return [.. fields];
     }
@@ -88,6 +95,7 @@ public sealed record ChunkMessage(
             Get(SourceUriField) ?? "",
             Get(SourceTypeField) ?? "",
             Get(MetadataField) ?? "{}",
-            Get(TraceParentField));
+            Get(TraceParentField),
+            int.TryParse(Get(AttemptField), out var attempt) && attempt > 1 ? attempt : 1);
     }
 }

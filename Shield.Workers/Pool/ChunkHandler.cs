@@ -15,6 +15,7 @@ namespace Shield.Workers.Pool;
 public sealed partial class ChunkHandler(
     IConnectionMultiplexer redis,
     IServiceScopeFactory scopes,
+    RetrySchedule retries,
     IOptions<WorkerOptions> options,
     TimeProvider time,
     ILogger<ChunkHandler> logger)
@@ -53,15 +54,13 @@ public sealed partial class ChunkHandler(
 
         var started = time.GetTimestamp();
         string? error = null;
-        var outageWaits = 0;
-        for (var attempt = 1; attempt <= _options.RetryAttempts; attempt++)
+        for (var outageWaits = 1; ; outageWaits++)
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(drainToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(_options.TimeoutSeconds));
             try
             {
                 await processor.ProcessAsync(message, timeout.Token);
-                error = null;
                 break;
             }
             catch (OperationCanceledException) when (drainToken.IsCancellationRequested)
@@ -74,33 +73,39 @@ public sealed partial class ChunkHandler(
                 // PostgreSQL or Redis is unreachable: that is not the chunk's fault, so it costs no attempt.
                 // Hold the entry, keep it claimed, and try again once the dependency answers.
                 LogOutage(ex, message.JobId, message.ChunkIndex);
-                if (!await WaitOutOutageAsync(entry.Id, consumer, ++outageWaits, drainToken))
+                if (!await WaitOutOutageAsync(entry.Id, consumer, outageWaits, drainToken))
                 {
                     return false;
                 }
-                attempt--;
             }
             catch (Exception ex)
             {
                 error = timeout.IsCancellationRequested
                     ? $"Timed out after {_options.TimeoutSeconds} s"
                     : $"{ex.GetType().Name}: {ex.Message}";
-                LogAttemptFailed(ex, message.JobId, message.ChunkIndex, attempt, _options.RetryAttempts);
-                if (attempt < _options.RetryAttempts)
-                {
-                    await Task.Delay(Backoff(attempt), time, drainToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                    if (drainToken.IsCancellationRequested)
-                    {
-                        return false;
-                    }
-                }
+                LogAttemptFailed(ex, message.JobId, message.ChunkIndex, message.Attempt, _options.RetryAttempts);
+                break;
             }
+        }
+
+        if (error is not null && message.Attempt < _options.RetryAttempts)
+        {
+            // The next attempt waits in the retry schedule, not in this consumer, which moves on to other chunks.
+            var due = time.GetUtcNow() + Backoff(message.Attempt);
+            var next = message with { Attempt = message.Attempt + 1 };
+            if (!await ThroughOutagesAsync(() => retries.ScheduleAsync(entry.Id, next, due), entry.Id, consumer, drainToken))
+            {
+                return false;
+            }
+            WorkerTelemetry.ChunksRetried.Add(1);
+            activity?.SetStatus(ActivityStatusCode.Error, error);
+            return true;
         }
 
         var succeeded = error is null;
         if (!succeeded)
         {
-            await DeadLetterAsync(entry.Id, entry.Values!, error!, _options.RetryAttempts);
+            await DeadLetterAsync(entry.Id, entry.Values!, error!, message.Attempt);
             WorkerTelemetry.ChunksFailed.Add(1);
             activity?.SetStatus(ActivityStatusCode.Error, error);
         }
@@ -195,7 +200,7 @@ public sealed partial class ChunkHandler(
         return !drainToken.IsCancellationRequested;
     }
 
-    /// <summary>Exponential backoff with full jitter: 0.5 s, 1 s, 2 s … (capped at 30 s), times a random factor.</summary>
+    /// <summary>Exponential backoff with jitter: 0.5 s, 1 s, 2 s … (capped at 30 s), each scaled by a random 50–100 %.</summary>
     private static TimeSpan Backoff(int attempt) =>
         TimeSpan.FromMilliseconds(Math.Min(30_000, 500 * Math.Pow(2, attempt - 1)) * (0.5 + Random.Shared.NextDouble() / 2));
 

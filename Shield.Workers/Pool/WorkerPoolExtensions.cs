@@ -21,6 +21,8 @@ public static class WorkerPoolExtensions
         builder.Services.AddSingleton<PoolState>();
         builder.Services.AddSingleton<QueueSignal>();
         builder.Services.AddSingleton<ChunkHandler>();
+        builder.Services.AddSingleton<RetrySchedule>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<RetrySchedule>());
         builder.Services.AddHostedService<WorkerPool>();
         builder.Services.AddHostedService<HeartbeatService>();
         return builder;

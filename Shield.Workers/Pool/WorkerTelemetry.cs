@@ -13,6 +13,7 @@ public static class WorkerTelemetry
     private static readonly Meter Meter = new(Name);
 
     public static readonly Counter<long> ChunksProcessed = Meter.CreateCounter<long>("shield.chunks.processed", description: "Chunks processed successfully");
+    public static readonly Counter<long> ChunksRetried = Meter.CreateCounter<long>("shield.chunks.retried", description: "Failed attempts re-queued for a later attempt");
     public static readonly Counter<long> ChunksFailed = Meter.CreateCounter<long>("shield.chunks.failed", description: "Chunks dead-lettered after their last attempt");
     public static readonly Histogram<double> ChunkDuration = Meter.CreateHistogram<double>("shield.chunk.duration", unit: "s", description: "Time to process one chunk");
 }
