@@ -1,4 +1,5 @@
 using Shield.Ingestion.Events;
+using Shield.Ingestion.Streams;
 using StackExchange.Redis;
 
 namespace Shield.Api.Events;
@@ -9,17 +10,12 @@ namespace Shield.Api.Events;
 /// </summary>
 public sealed class EventNotifications(IConnectionMultiplexer redis) : IHostedService
 {
-    private TaskCompletionSource _next = NewSource();
+    private readonly RedisWakeSignal _signal = new(EventStream.NotifyChannel);
 
     /// <summary>Take this before reading the log, so an event appended in between still wakes the reader.</summary>
-    public Task Next => Volatile.Read(ref _next).Task;
+    public Task Next => _signal.Next;
 
-    public Task StartAsync(CancellationToken cancellationToken) =>
-        redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(EventStream.NotifyChannel),
-            (_, _) => Interlocked.Exchange(ref _next, NewSource()).TrySetResult());
+    public Task StartAsync(CancellationToken cancellationToken) => _signal.SubscribeAsync(redis);
 
-    public Task StopAsync(CancellationToken cancellationToken) =>
-        redis.GetSubscriber().UnsubscribeAsync(RedisChannel.Literal(EventStream.NotifyChannel));
-
-    private static TaskCompletionSource NewSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public Task StopAsync(CancellationToken cancellationToken) => _signal.UnsubscribeAsync(redis);
 }

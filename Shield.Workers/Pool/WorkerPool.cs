@@ -8,14 +8,14 @@ namespace Shield.Workers.Pool;
 
 /// <summary>
 /// <see cref="WorkerOptions.PoolSize"/> consumers in the group <c>lightrag-workers</c>, each reading batches
-/// with XREADGROUP, handling them, then acknowledging. Idle consumers sleep on <see cref="QueueSignal"/>.
+/// with XREADGROUP, handling them, then acknowledging. Idle consumers sleep on the queue's <see cref="RedisWakeSignal"/>.
 /// On shutdown they stop reading, finish the batch they hold within the graceful timeout, and leave anything
 /// unfinished pending for another consumer.
 /// </summary>
 public sealed partial class WorkerPool(
     IConnectionMultiplexer redis,
     ChunkHandler handler,
-    QueueSignal signal,
+    RedisWakeSignal signal,
     WorkerIdentity identity,
     IngestionEventLog events,
     PoolState state,
@@ -52,7 +52,7 @@ public sealed partial class WorkerPool(
 
         while (!stoppingToken.IsCancellationRequested)
         {
-            var wake = signal.Current;
+            var wake = signal.Next;
             StreamEntry[] entries;
             try
             {

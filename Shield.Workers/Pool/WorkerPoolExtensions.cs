@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Shield.Ingestion.Streams;
 
 namespace Shield.Workers.Pool;
 
@@ -19,7 +20,8 @@ public static class WorkerPoolExtensions
 
         builder.Services.AddSingleton<WorkerIdentity>();
         builder.Services.AddSingleton<PoolState>();
-        builder.Services.AddSingleton<QueueSignal>();
+        // Idle consumers wait on the queue's wake channel (published by the Api after enqueueing) instead of polling.
+        builder.Services.AddSingleton(new RedisWakeSignal(IngestionStream.WakeChannel));
         builder.Services.AddSingleton<ChunkHandler>();
         builder.Services.AddSingleton<RetrySchedule>();
         builder.Services.AddHostedService(services => services.GetRequiredService<RetrySchedule>());

@@ -1,0 +1,31 @@
+using StackExchange.Redis;
+
+namespace Shield.Ingestion.Streams;
+
+/// <summary>
+/// Wakes waiters when anything is published on one Redis channel. StackExchange.Redis cannot block in XREAD(GROUP)
+/// on its shared connection and polling in a tight loop burns CPU, so readers of a stream wait on this instead
+/// (with their own timeout as a safety net for a missed message, e.g. while pub/sub reconnects).
+/// </summary>
+public sealed class RedisWakeSignal(string channel)
+{
+    private TaskCompletionSource _next = NewSource();
+
+    public string Channel { get; } = channel;
+
+    /// <summary>
+    /// Take this BEFORE reading the stream: a publish that lands between an empty read and the wait then
+    /// completes the task already taken, so it is never lost.
+    /// </summary>
+    public Task Next => Volatile.Read(ref _next).Task;
+
+    public Task SubscribeAsync(IConnectionMultiplexer redis) =>
+        redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(Channel), (_, _) => Set());
+
+    public Task UnsubscribeAsync(IConnectionMultiplexer redis) =>
+        redis.GetSubscriber().UnsubscribeAsync(RedisChannel.Literal(Channel));
+
+    public void Set() => Interlocked.Exchange(ref _next, NewSource()).TrySetResult();
+
+    private static TaskCompletionSource NewSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
