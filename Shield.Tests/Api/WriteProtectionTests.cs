@@ -1,4 +1,5 @@
 using System.Net;
+using Aspire.Hosting.Testing;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
@@ -118,6 +119,31 @@ public sealed class WriteProtectionTests(ShieldStackFixture stack)
                 (await stack.Api.DeleteAsync($"/jobs/{jobId}")).Dispose();
             }
         }
+    }
+
+    [Fact]
+    public async Task A_client_over_its_submission_rate_gets_429_with_Retry_After()
+    {
+        // Clients are told apart by API key (hashed), so a made-up key is a client of its own and this test
+        // spends nobody else's budget. Its requests are refused (401) until the limiter refuses them first.
+        using var client = stack.App.CreateHttpClient("api");
+        client.DefaultRequestHeaders.Add("X-Api-Key", "rate-test-" + Guid.NewGuid());
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage? limited = null;
+        for (var i = 0; i < 700 && limited is null; i++)
+        {
+            var response = await client.PostAsync("/lightrag/ingest-async", new StringContent("{}", Encoding.UTF8, "application/json"));
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests) limited = response;
+            else response.Dispose();
+        }
+
+        Assert.NotNull(limited);
+        // A full minute's budget (600) as burst, refilled continuously (10 per second) while the test runs.
+        Assert.InRange(statuses.Count(s => s == HttpStatusCode.Unauthorized), 600, 680);
+        Assert.NotNull(limited.Headers.RetryAfter);
+        Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
+        limited.Dispose();
     }
 
     private async Task<(HttpStatusCode Status, JsonElement Body)> PostWithKeyAsync(string key, string body)
