@@ -148,11 +148,13 @@ public sealed class DetailedHealth(
 
     private BackendInfo ModelBackend(List<WorkerHeartbeat> heartbeats) =>
         string.IsNullOrWhiteSpace(configuration.GetConnectionString("embeddings"))
-            ? new("embedded", "all-MiniLM-L6-v2 in process (ONNX, 384 dimensions); no model server configured", Reported(heartbeats, h => h.Embedding))
-            : new("ollama", "Ollama at " + EndpointOf(configuration.GetConnectionString("embeddings")!), Reported(heartbeats, h => h.Embedding));
+            ? new("embedded", "all-MiniLM-L6-v2 in process (ONNX, 384 dimensions) and the offline development extractor; no model server configured",
+                Reported(heartbeats, h => h.Embedding).Concat(Reported(heartbeats, h => h.Extraction)).ToList())
+            : new("ollama", "Ollama at " + EndpointOf(configuration.GetConnectionString("embeddings")!),
+                Reported(heartbeats, h => h.Embedding).Concat(Reported(heartbeats, h => h.Extraction)).ToList());
 
     private static IReadOnlyList<string> Reported(List<WorkerHeartbeat> heartbeats, Func<WorkerHeartbeat, string> select) =>
-        [.. heartbeats.Select(select).Distinct().Order()];
+        [.. heartbeats.Select(select).Where(s => s.Length > 0).Distinct().Order()];
 
     /// <summary>Only the endpoint of a connection string: keys and passwords never reach a response.</summary>
     private static string EndpointOf(string connectionString) =>

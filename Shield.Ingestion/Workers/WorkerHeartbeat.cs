@@ -17,7 +17,8 @@ public sealed record WorkerHeartbeat(
     [property: JsonPropertyName("started_at")] DateTimeOffset StartedAt,
     [property: JsonPropertyName("last_seen")] DateTimeOffset LastSeen,
     [property: JsonPropertyName("embedding")] string Embedding,
-    [property: JsonPropertyName("vector_store")] string VectorStore)
+    [property: JsonPropertyName("vector_store")] string VectorStore,
+    [property: JsonPropertyName("extraction")] string Extraction = "")
 {
     public const string KeyPrefix = "shield:workers:";
 

@@ -174,5 +174,9 @@ public sealed class PlanTestingProceduresTests(ShieldStackFixture stack)
         Assert.Equal(0, pool.GetProperty("queue_depth").GetInt32());
         Assert.Equal("embedded", health.GetProperty("vector_store").GetProperty("mode").GetString());
         Assert.Equal("embedded", health.GetProperty("model_backend").GetProperty("mode").GetString());
+        // The development defaults say so, as reported by the workers themselves.
+        var reported = health.GetProperty("model_backend").GetProperty("reported_by_workers").EnumerateArray().Select(r => r.GetString()!).ToList();
+        Assert.Contains(reported, r => r.StartsWith("embedded: all-MiniLM-L6-v2", StringComparison.Ordinal));
+        Assert.Contains(reported, r => r.StartsWith("offline (development default", StringComparison.Ordinal));
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 using Shield.Ingestion.Workers;
+using Shield.Workers.Extraction;
 using Shield.Workers.Processing;
 using StackExchange.Redis;
 
@@ -15,6 +16,7 @@ public sealed partial class HeartbeatService(
     WorkerIdentity identity,
     PoolState state,
     IEmbeddingGenerator<string, Embedding<float>> embeddings,
+    IEntityExtractor extractor,
     IServiceScopeFactory scopes,
     IOptions<WorkerOptions> options,
     TimeProvider time,
@@ -26,6 +28,7 @@ public sealed partial class HeartbeatService(
     {
         var interval = TimeSpan.FromSeconds(options.Value.HealthCheckInterval);
         var embedding = DescribeEmbeddings();
+        LogBackends(embedding, extractor.Description);
         string vectorStore;
         await using (var scope = scopes.CreateAsyncScope())
         {
@@ -54,7 +57,7 @@ public sealed partial class HeartbeatService(
     private async Task BeatAsync(string embedding, string vectorStore, TimeSpan interval)
     {
         var heartbeat = new WorkerHeartbeat(identity.ProcessId, identity.Host, identity.Pid, state.Consumers,
-            state.Consumers.Count, state.BusyConsumers, _startedAt, time.GetUtcNow(), embedding, vectorStore);
+            state.Consumers.Count, state.BusyConsumers, _startedAt, time.GetUtcNow(), embedding, vectorStore, extractor.Description);
         try
         {
             await redis.GetDatabase().StringSetAsync(WorkerHeartbeat.Key(identity.ProcessId), heartbeat.ToJson(), interval * 3);
@@ -72,6 +75,9 @@ public sealed partial class HeartbeatService(
             ? $"embedded: {MiniLmEmbeddingGenerator.ModelId} (in-process ONNX, {MiniLmEmbeddingGenerator.Dimensions} dimensions)"
             : $"{metadata?.ProviderName ?? "model server"}: {metadata?.DefaultModelId ?? "unknown model"} at {metadata?.ProviderUri}";
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Embeddings: {Embedding}. Extraction: {Extraction}")]
+    private partial void LogBackends(string embedding, string extraction);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not write the worker heartbeat")]
     private partial void LogBeatFailed(Exception exception);

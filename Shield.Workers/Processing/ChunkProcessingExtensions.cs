@@ -1,18 +1,25 @@
 using Microsoft.Extensions.AI;
+using Shield.Workers.Extraction;
+using Shield.Workers.Graph;
 
 namespace Shield.Workers.Processing;
 
 public static class ChunkProcessingExtensions
 {
     /// <summary>
-    /// The chunk pipeline with the embedded defaults: all-MiniLM-L6-v2 in process and the PostgreSQL vector store.
+    /// The LightRAG chunk pipeline with the embedded defaults: offline extraction, all-MiniLM-L6-v2 in process and
+    /// the PostgreSQL vector store.
     /// </summary>
     public static IHostApplicationBuilder AddChunkProcessing(this IHostApplicationBuilder builder)
     {
         // One model instance per process: loading the ONNX graph takes a while and it is safe to share.
         builder.Services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>, MiniLmEmbeddingGenerator>();
         builder.Services.AddScoped<IVectorStore, PostgresVectorStore>();
-        builder.Services.AddScoped<IChunkProcessor, EmbeddingChunkProcessor>();
+        // Without a chat model configured, extraction and summaries use the offline development defaults.
+        builder.Services.AddSingleton<IEntityExtractor, OfflineEntityExtractor>();
+        builder.Services.AddSingleton<IDescriptionSummarizer, ExtractiveDescriptionSummarizer>();
+        builder.Services.AddScoped<KnowledgeGraphStore>();
+        builder.Services.AddScoped<IChunkProcessor, LightRagChunkProcessor>();
         return builder;
     }
 }

@@ -19,4 +19,7 @@ public interface IVectorStore
 
     /// <summary>Writes points by id; writing the same id again replaces it, so reprocessing never duplicates.</summary>
     Task UpsertAsync(string collection, IReadOnlyList<VectorPoint> points, CancellationToken cancellationToken);
+
+    /// <summary>Removes points by id (a graph node or edge that no chunk mentions any more).</summary>
+    Task DeleteAsync(string collection, IReadOnlyList<string> ids, CancellationToken cancellationToken);
 }

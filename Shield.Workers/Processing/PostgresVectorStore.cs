@@ -26,4 +26,12 @@ public sealed class PostgresVectorStore(ShieldDbContext db, TimeProvider time) :
                 """, cancellationToken);
         }
     }
+
+    public async Task DeleteAsync(string collection, IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    {
+        if (ids.Count == 0) return;
+        var idArray = ids.ToArray();
+        await db.Database.ExecuteSqlInterpolatedAsync(
+            $"DELETE FROM vectors WHERE collection = {collection} AND id = ANY({idArray})", cancellationToken);
+    }
 }
