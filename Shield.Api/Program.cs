@@ -3,9 +3,11 @@ using Shield.Api.Graph;
 using Shield.Api.Health;
 using Shield.Api.Ingestion;
 using Shield.Api.Jobs;
+using Shield.Api.Query;
 using Shield.Api.Security;
 using Shield.Ingestion;
 using Shield.Ingestion.Persistence;
+using Shield.Knowledge;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -15,10 +17,13 @@ builder.AddNpgsqlDbContext<ShieldDbContext>("shield");
 builder.Services.AddJobTracking();
 builder.AddIngestion();
 builder.AddApiSecurity();
+builder.Services.AddEmbeddedKnowledgeBase();
 builder.Services.AddSingleton<EventNotifications>();
 builder.Services.AddHostedService(services => services.GetRequiredService<EventNotifications>());
 builder.Services.AddScoped<DetailedHealth>();
 builder.Services.AddProblemDetails();
+// Malformed bodies of typed endpoints are 400 problems in every environment, not exceptions that surface as 500.
+builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = false);
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
@@ -38,5 +43,6 @@ app.MapJobEndpoints();
 app.MapEventEndpoints();
 app.MapDetailedHealthEndpoints();
 app.MapGraphEndpoints();
+app.MapQueryEndpoints();
 
 app.Run();

@@ -48,6 +48,46 @@ public sealed class EmbeddedPipelineTests(ShieldStackFixture stack)
         Assert.Equal(before, await GraphFingerprintAsync());
     }
 
+    [Fact]
+    public async Task A_naive_query_for_a_fact_finds_the_chunk_that_states_it_and_a_local_query_finds_the_entity()
+    {
+        var accepted = await stack.Api.SubmitAsync(Document());
+        await stack.Api.WaitForJobAsync(accepted.GetProperty("job_id").GetString()!, TimeSpan.FromMinutes(1));
+
+        var naive = await QueryAsync(new { query = "Where did Charles Babbage lecture about the engine?", mode = "naive", top_k = 3 });
+        var chunks = naive.GetProperty("chunks").EnumerateArray().Select(c => c.GetProperty("content").GetString()).ToList();
+        Assert.Contains($"Charles Babbage{_tag} lectured at the University of Turin{_tag} about the engine.", chunks);
+
+        var local = await QueryAsync(new { query = $"Ada Lovelace{_tag}", mode = "local", top_k = 5 });
+        var ada = Assert.Single(local.GetProperty("entities").EnumerateArray(),
+            e => e.GetProperty("entity").GetProperty("name").GetString() == $"Ada Lovelace{_tag}");
+        Assert.Contains(ada.GetProperty("relationships").EnumerateArray(), r =>
+            new[] { r.GetProperty("source").GetString(), r.GetProperty("target").GetString() }.Contains($"Charles Babbage{_tag}"));
+        Assert.Equal(2, ada.GetProperty("source_chunks").GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("""{"mode": "naive"}""")]
+    [InlineData("""{"query": "x", "mode": "global"}""")]
+    [InlineData("""{"query": "x", "top_k": 0}""")]
+    [InlineData("""{"query": "x", "top_k": "many"}""")]
+    [InlineData("""{"query": """)]
+    public async Task A_bad_query_is_a_400_problem(string body)
+    {
+        using var response = await stack.Api.PostAsync("/lightrag/query", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(400, (int)response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    private async Task<JsonElement> QueryAsync(object query)
+    {
+        using var response = await stack.Api.PostAsync("/lightrag/query", System.Net.Http.Json.JsonContent.Create(query));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        return JsonDocument.Parse(text).RootElement;
+    }
+
     private async Task<JsonElement> EntityAsync(string name) =>
         JsonDocument.Parse(await stack.Api.GetStringAsync($"/graph/entities/{Uri.EscapeDataString(name)}")).RootElement;
 

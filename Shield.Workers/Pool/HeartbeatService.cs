@@ -2,6 +2,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 using Shield.Ingestion.Workers;
 using Shield.Workers.Extraction;
+using Shield.Knowledge;
 using Shield.Workers.Processing;
 using StackExchange.Redis;
 

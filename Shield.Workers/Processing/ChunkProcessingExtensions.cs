@@ -1,4 +1,4 @@
-using Microsoft.Extensions.AI;
+using Shield.Knowledge;
 using Shield.Workers.Extraction;
 using Shield.Workers.Graph;
 
@@ -12,9 +12,7 @@ public static class ChunkProcessingExtensions
     /// </summary>
     public static IHostApplicationBuilder AddChunkProcessing(this IHostApplicationBuilder builder)
     {
-        // One model instance per process: loading the ONNX graph takes a while and it is safe to share.
-        builder.Services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>, MiniLmEmbeddingGenerator>();
-        builder.Services.AddScoped<IVectorStore, PostgresVectorStore>();
+        builder.Services.AddEmbeddedKnowledgeBase();
         // Without a chat model configured, extraction and summaries use the offline development defaults.
         builder.Services.AddSingleton<IEntityExtractor, OfflineEntityExtractor>();
         builder.Services.AddSingleton<IDescriptionSummarizer, ExtractiveDescriptionSummarizer>();

