@@ -241,7 +241,7 @@ public sealed partial class JobStore(
             after = "(" + page[^1].Id;
             foreach (var entry in page.Where(e => e["job_id"] == jobField))
             {
-                var original = entry.Values.Where(v => v.Name != "error" && v.Name != "attempts" && v.Name != "original_id" && v.Name != "failed_at" && v.Name != ChunkMessage.AttemptField)
+                var original = entry.Values.Where(v => !IngestionStream.DeadLetterFields.IsDeadLetterField(v.Name!) && v.Name != ChunkMessage.AttemptField)
                     .SelectMany(v => new RedisValue[] { v.Name, v.Value });
                 var moved = (int)await database.ScriptEvaluateAsync(JobScripts.Requeue,
                     [JobKeys.Hash(jobId), JobKeys.FinishedChunks(jobId), IngestionStream.Key, IngestionStream.DeadLetterKey, EventStream.Key],

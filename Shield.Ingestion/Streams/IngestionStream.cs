@@ -17,4 +17,15 @@ public static class IngestionStream
 
     /// <summary>Where chunks go once they have used up their attempts.</summary>
     public const string DeadLetterKey = "shield:ingestion_dlq";
+
+    /// <summary>What a dead-letter entry adds to the chunk's original fields (removed again when it is re-queued).</summary>
+    public static class DeadLetterFields
+    {
+        public const string Error = "error";
+        public const string Attempts = "attempts";
+        public const string OriginalId = "original_id";
+        public const string FailedAt = "failed_at";
+
+        public static bool IsDeadLetterField(string name) => name is Error or Attempts or OriginalId or FailedAt;
+    }
 }

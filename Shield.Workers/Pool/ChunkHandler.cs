@@ -212,10 +212,10 @@ public sealed partial class ChunkHandler(
     {
         var entry = new List<NameValueEntry>(fields)
         {
-            new("error", error),
-            new("attempts", attempts),
-            new("original_id", entryId),
-            new("failed_at", time.GetUtcNow().ToString("O")),
+            new(IngestionStream.DeadLetterFields.Error, error),
+            new(IngestionStream.DeadLetterFields.Attempts, attempts),
+            new(IngestionStream.DeadLetterFields.OriginalId, entryId),
+            new(IngestionStream.DeadLetterFields.FailedAt, time.GetUtcNow().ToString("O")),
         };
         await redis.GetDatabase().StreamAddAsync(IngestionStream.DeadLetterKey, [.. entry]);
     }
