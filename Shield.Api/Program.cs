@@ -17,7 +17,7 @@ builder.AddNpgsqlDbContext<ShieldDbContext>("shield");
 builder.Services.AddJobTracking();
 builder.AddIngestion();
 builder.AddApiSecurity();
-builder.Services.AddEmbeddedKnowledgeBase();
+builder.AddKnowledgeBase();
 builder.Services.AddSingleton<EventNotifications>();
 builder.Services.AddHostedService(services => services.GetRequiredService<EventNotifications>());
 builder.Services.AddScoped<DetailedHealth>();

@@ -1,4 +1,5 @@
 using Shield.Knowledge;
+using Shield.Knowledge.Ollama;
 using Shield.Workers.Extraction;
 using Shield.Workers.Graph;
 
@@ -6,16 +7,28 @@ namespace Shield.Workers.Processing;
 
 public static class ChunkProcessingExtensions
 {
+    /// <summary>The connection name of the AppHost's chat-model resource.</summary>
+    public const string ChatConnection = "chat";
+
     /// <summary>
-    /// The LightRAG chunk pipeline with the embedded defaults: offline extraction, all-MiniLM-L6-v2 in process and
-    /// the PostgreSQL vector store.
+    /// The LightRAG chunk pipeline. Live parts where the AppHost gives connection strings (a chat model for
+    /// extraction and summaries, an embedding model, Qdrant), embedded development defaults otherwise: the offline
+    /// extractor, extractive summaries, all-MiniLM-L6-v2 in process and the PostgreSQL vector store.
     /// </summary>
     public static IHostApplicationBuilder AddChunkProcessing(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddEmbeddedKnowledgeBase();
-        // Without a chat model configured, extraction and summaries use the offline development defaults.
-        builder.Services.AddSingleton<IEntityExtractor, OfflineEntityExtractor>();
-        builder.Services.AddSingleton<IDescriptionSummarizer, ExtractiveDescriptionSummarizer>();
+        builder.AddKnowledgeBase();
+        if (builder.Configuration.HasConnectionString(ChatConnection))
+        {
+            builder.AddOllamaChatClient(ChatConnection);
+            builder.Services.AddLlmEntityExtraction(builder.Configuration);
+            builder.Services.AddSingleton<IDescriptionSummarizer, ChatDescriptionSummarizer>();
+        }
+        else
+        {
+            builder.Services.AddSingleton<IEntityExtractor, OfflineEntityExtractor>();
+            builder.Services.AddSingleton<IDescriptionSummarizer, ExtractiveDescriptionSummarizer>();
+        }
         builder.Services.AddScoped<KnowledgeGraphStore>();
         builder.Services.AddScoped<IChunkProcessor, LightRagChunkProcessor>();
         return builder;
