@@ -26,7 +26,9 @@ public sealed record DependencyHealth(
 public sealed record BackendInfo(
     [property: JsonPropertyName("mode")] string Mode,
     [property: JsonPropertyName("description")] string Description,
-    [property: JsonPropertyName("reported_by_workers")] IReadOnlyList<string> ReportedByWorkers);
+    [property: JsonPropertyName("reported_by_workers")] IReadOnlyList<string> ReportedByWorkers,
+    [property: JsonPropertyName("status")] string Status = "up",
+    [property: JsonPropertyName("errors")] IReadOnlyList<string>? Errors = null);
 
 public sealed record ConsumerHealth(
     [property: JsonPropertyName("name")] string Name,
@@ -64,11 +66,12 @@ public sealed class DetailedHealth(
             ? await WorkerPoolAsync(heartbeats)
             : new WorkerPoolHealth("unknown", 0, 0, 0, [], 0, 0, 0, "Redis is unreachable");
 
+        var modelBackend = ModelBackend(heartbeats);
         var status = redisHealth.Status != "up" || postgresHealth.Status != "up" ? "unhealthy"
-            : pool.Status != "up" ? "degraded"
+            : pool.Status != "up" || modelBackend.Status != "up" ? "degraded"
             : "healthy";
         return new DetailedHealthReport(status, time.GetUtcNow(), redisHealth, postgresHealth,
-            VectorStore(heartbeats), ModelBackend(heartbeats), pool);
+            VectorStore(heartbeats), modelBackend, pool);
     }
 
     private async Task<DependencyHealth> CheckRedisAsync()
@@ -146,12 +149,23 @@ public sealed class DetailedHealth(
             ? new("embedded", "PostgreSQL table 'vectors', exact cosine similarity (no Qdrant configured)", Reported(heartbeats, h => h.VectorStore))
             : new("qdrant", "Qdrant at " + EndpointOf(configuration.GetConnectionString("qdrant")!), Reported(heartbeats, h => h.VectorStore));
 
-    private BackendInfo ModelBackend(List<WorkerHeartbeat> heartbeats) =>
-        string.IsNullOrWhiteSpace(configuration.GetConnectionString("embeddings"))
-            ? new("embedded", "all-MiniLM-L6-v2 in process (ONNX, 384 dimensions) and the offline development extractor; no model server configured",
-                Reported(heartbeats, h => h.Embedding).Concat(Reported(heartbeats, h => h.Extraction)).ToList())
-            : new("ollama", "Ollama at " + EndpointOf(configuration.GetConnectionString("embeddings")!),
-                Reported(heartbeats, h => h.Embedding).Concat(Reported(heartbeats, h => h.Extraction)).ToList());
+    private BackendInfo ModelBackend(List<WorkerHeartbeat> heartbeats)
+    {
+        var reported = Reported(heartbeats, h => h.Embedding).Concat(Reported(heartbeats, h => h.Extraction)).ToList();
+        var servers = new[] { "chat", "embeddings" }
+            .Select(name => configuration.GetConnectionString(name) is { Length: > 0 } connection ? $"{name}: Ollama at {EndpointOf(connection)}" : null)
+            .OfType<string>()
+            .ToList();
+        if (servers.Count == 0)
+        {
+            return new("embedded", "all-MiniLM-L6-v2 in process (ONNX, 384 dimensions) and the offline development extractor; no model server configured", reported);
+        }
+
+        // Each Workers process reports whether its recent model calls failed (errors, timeouts): the server may
+        // answer /api/version and still be unable to serve the model.
+        var failing = Reported(heartbeats, h => h.ModelHealth).Where(h => h.StartsWith("failing", StringComparison.Ordinal)).ToList();
+        return new("ollama", string.Join("; ", servers), reported, failing.Count > 0 ? "degraded" : "up", failing);
+    }
 
     private static IReadOnlyList<string> Reported(List<WorkerHeartbeat> heartbeats, Func<WorkerHeartbeat, string> select) =>
         [.. heartbeats.Select(select).Where(s => s.Length > 0).Distinct().Order()];

@@ -122,13 +122,31 @@ public static class ShieldInfrastructureExtensions
             .AddDatabase(ResourceNames.Database);
 
         // Qdrant and Ollama have no lightweight host install worth managing here; use them when pointed at one.
-        return new(
-            decision,
-            redis,
-            database,
-            ExternalConnection(builder, ResourceNames.Qdrant),
-            ExternalConnection(builder, ResourceNames.Chat),
-            ExternalConnection(builder, ResourceNames.Embeddings));
+        // An Ollama server (ConnectionStrings:ollama, e.g. `ollama serve` on the host) gets the configured models
+        // pulled onto it, as the container does; explicit ConnectionStrings:chat / :embeddings are used as given.
+        var chat = ExternalConnection(builder, ResourceNames.Chat);
+        var embeddings = ExternalConnection(builder, ResourceNames.Embeddings);
+        if (ExternalOllamaEndpoint(builder) is { } ollamaEndpoint && (chat is null || embeddings is null))
+        {
+            var ollama = builder.AddExternalOllama(ResourceNames.Ollama, ollamaEndpoint);
+            chat ??= ollama.AddModel(ResourceNames.Chat, ModelName(builder, ShieldConfigKeys.ChatModel, ShieldConfigKeys.DefaultChatModel));
+            embeddings ??= ollama.AddModel(ResourceNames.Embeddings, ModelName(builder, ShieldConfigKeys.EmbeddingModel, ShieldConfigKeys.DefaultEmbeddingModel));
+        }
+
+        return new(decision, redis, database, ExternalConnection(builder, ResourceNames.Qdrant), chat, embeddings);
+    }
+
+    /// <summary>The <c>Endpoint</c> of <c>ConnectionStrings:ollama</c>, if one is configured.</summary>
+    private static Uri? ExternalOllamaEndpoint(IDistributedApplicationBuilder builder)
+    {
+        if (builder.Configuration.GetConnectionString(ResourceNames.Ollama) is not { Length: > 0 } connectionString)
+        {
+            return null;
+        }
+        var parts = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        return parts.TryGetValue("Endpoint", out var endpoint) && Uri.TryCreate(endpoint?.ToString(), UriKind.Absolute, out var uri)
+            ? uri
+            : throw new InvalidOperationException("ConnectionStrings:ollama must be Endpoint=http://host:11434.");
     }
 
     private static IResourceBuilder<IResourceWithConnectionString>? ExternalConnection(IDistributedApplicationBuilder builder, string name) =>

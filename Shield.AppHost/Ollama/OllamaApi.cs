@@ -97,7 +97,7 @@ internal sealed class OllamaModelHealthCheck(OllamaModelResource model) : IHealt
     {
         try
         {
-            var server = new Uri(model.Parent.PrimaryEndpoint.Url);
+            var server = model.Parent.ServerUri;
             return await OllamaApi.HasModelAsync(server, model.ModelName, cancellationToken).ConfigureAwait(false)
                 ? HealthCheckResult.Healthy()
                 : HealthCheckResult.Unhealthy($"{model.ModelName} is not pulled yet");

@@ -37,11 +37,32 @@ public static class OllamaHostingExtensions
         builder.WithVolume(name ?? VolumeNameGenerator.Generate(builder, "data"), "/root/.ollama", isReadOnly);
 
     /// <summary>
+    /// An Ollama server already running outside the AppHost (<c>Endpoint=http://host:11434</c>); models added to it
+    /// are pulled onto it when the AppHost starts.
+    /// </summary>
+    public static IResourceBuilder<OllamaExternalServerResource> AddExternalOllama(
+        this IDistributedApplicationBuilder builder, string name, Uri endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        return builder.AddResource(new OllamaExternalServerResource(name, endpoint))
+            .WithInitialState(new CustomResourceSnapshot
+            {
+                ResourceType = "OllamaServer",
+                // Running, not a custom state: waiting for a model also waits for its parent server to be running.
+                State = new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success),
+                Properties = [new(CustomResourceKnownProperties.Source, endpoint.ToString())],
+            })
+            .WithIconName("BrainCircuit");
+    }
+
+    /// <summary>
     /// Adds a model that is pulled (POST /api/pull) as soon as the server is healthy. The model resource
     /// shows "Pulling" meanwhile and turns Running and healthy once the server lists it.
     /// </summary>
-    public static IResourceBuilder<OllamaModelResource> AddModel(
-        this IResourceBuilder<OllamaResource> builder, string name, string modelName)
+    public static IResourceBuilder<OllamaModelResource> AddModel<TServer>(
+        this IResourceBuilder<TServer> builder, string name, string modelName)
+        where TServer : IOllamaServerResource
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(name);
@@ -56,16 +77,36 @@ public static class OllamaHostingExtensions
 
         if (appBuilder.ExecutionContext.IsRunMode)
         {
-            appBuilder.Eventing.Subscribe<ResourceReadyEvent>(builder.Resource, (e, eventCancellation) =>
+            void StartPull(IServiceProvider services, TimeSpan? retryUntilReachable)
             {
-                var notifications = e.Services.GetRequiredService<ResourceNotificationService>();
-                var logger = e.Services.GetRequiredService<ResourceLoggerService>().GetLogger(model);
-                var stopping = e.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().ApplicationStopping;
+                var notifications = services.GetRequiredService<ResourceNotificationService>();
+                var logger = services.GetRequiredService<ResourceLoggerService>().GetLogger(model);
+                var stopping = services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().ApplicationStopping;
 
                 // Not awaited: a first pull takes minutes and must not hold up the event pipeline.
-                _ = Task.Run(() => EnsurePulledAsync(model, notifications, logger, stopping), stopping);
-                return Task.CompletedTask;
-            });
+                _ = Task.Run(() => EnsurePulledAsync(model, notifications, logger, retryUntilReachable, stopping), stopping);
+            }
+
+            if (builder.Resource is OllamaResource)
+            {
+                appBuilder.Eventing.Subscribe<ResourceReadyEvent>(builder.Resource, (e, _) =>
+                {
+                    StartPull(e.Services, retryUntilReachable: null);
+                    return Task.CompletedTask;
+                });
+            }
+            else
+            {
+                // An external server has no lifecycle here; it may still be starting, so keep trying for a while.
+                // Started from the model's own initialisation, after its initial state is published (an earlier
+                // start could have its "Running" overwritten by that initial state), and not after all resources are
+                // created: that waits for the services, which wait for the models.
+                appBuilder.Eventing.Subscribe<InitializeResourceEvent>(model, (e, _) =>
+                {
+                    StartPull(e.Services, retryUntilReachable: TimeSpan.FromMinutes(5));
+                    return Task.CompletedTask;
+                });
+            }
         }
 
         return appBuilder.AddResource(model)
@@ -80,12 +121,13 @@ public static class OllamaHostingExtensions
     }
 
     private static async Task EnsurePulledAsync(
-        OllamaModelResource model, ResourceNotificationService notifications, ILogger logger, CancellationToken cancellationToken)
+        OllamaModelResource model, ResourceNotificationService notifications, ILogger logger,
+        TimeSpan? retryUntilReachable, CancellationToken cancellationToken)
     {
         try
         {
-            var server = new Uri(model.Parent.PrimaryEndpoint.Url);
-            if (await OllamaApi.HasModelAsync(server, model.ModelName, cancellationToken).ConfigureAwait(false))
+            var server = model.Parent.ServerUri;
+            if (await HasModelAsync(server, model.ModelName, logger, retryUntilReachable, cancellationToken).ConfigureAwait(false))
             {
                 logger.LogInformation("{Model} is already present", model.ModelName);
             }
@@ -114,6 +156,24 @@ public static class OllamaHostingExtensions
             {
                 State = new ResourceStateSnapshot("Pull failed", KnownResourceStateStyles.Error),
             }).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Asks the server for its models; an unreachable server is asked again every few seconds for <paramref name="retryFor"/>.</summary>
+    private static async Task<bool> HasModelAsync(Uri server, string model, ILogger logger, TimeSpan? retryFor, CancellationToken cancellationToken)
+    {
+        var deadline = DateTimeOffset.UtcNow + (retryFor ?? TimeSpan.Zero);
+        while (true)
+        {
+            try
+            {
+                return await OllamaApi.HasModelAsync(server, model, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException ex) when (DateTimeOffset.UtcNow < deadline)
+            {
+                logger.LogWarning("Ollama at {Server} is not answering yet ({Error}); trying again", server, ex.Message);
+                await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 }

@@ -18,7 +18,8 @@ public sealed record WorkerHeartbeat(
     [property: JsonPropertyName("last_seen")] DateTimeOffset LastSeen,
     [property: JsonPropertyName("embedding")] string Embedding,
     [property: JsonPropertyName("vector_store")] string VectorStore,
-    [property: JsonPropertyName("extraction")] string Extraction = "")
+    [property: JsonPropertyName("extraction")] string Extraction = "",
+    [property: JsonPropertyName("model_health")] string ModelHealth = "")
 {
     public const string KeyPrefix = "shield:workers:";
 

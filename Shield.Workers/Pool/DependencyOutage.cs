@@ -1,4 +1,6 @@
+using System.Net;
 using System.Net.Sockets;
+using Grpc.Core;
 using Npgsql;
 using StackExchange.Redis;
 
@@ -17,6 +19,10 @@ public static class DependencyOutage
                 case PostgresException { SqlState: "57P01" or "57P02" or "57P03" }: // admin shutdown, crash shutdown, cannot connect now
                 case RedisConnectionException:
                 case SocketException:
+                // The model server or Qdrant is down, restarting or overloaded; a model that answers with another
+                // error (500: the model failed on this input) is the chunk's failure and costs an attempt.
+                case HttpRequestException { StatusCode: HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout }:
+                case RpcException { StatusCode: StatusCode.Unavailable }:
                     return true;
             }
         }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Shield.Ingestion.Workers;
 using Shield.Workers.Extraction;
 using Shield.Knowledge;
+using Shield.Knowledge.Ollama;
 using Shield.Workers.Processing;
 using StackExchange.Redis;
 
@@ -19,6 +20,7 @@ public sealed partial class HeartbeatService(
     IEmbeddingGenerator<string, Embedding<float>> embeddings,
     IEntityExtractor extractor,
     IServiceScopeFactory scopes,
+    IServiceProvider services,
     IOptions<WorkerOptions> options,
     TimeProvider time,
     ILogger<HeartbeatService> logger) : BackgroundService
@@ -58,7 +60,9 @@ public sealed partial class HeartbeatService(
     private async Task BeatAsync(string embedding, string vectorStore, TimeSpan interval)
     {
         var heartbeat = new WorkerHeartbeat(identity.ProcessId, identity.Host, identity.Pid, state.Consumers,
-            state.Consumers.Count, state.BusyConsumers, _startedAt, time.GetUtcNow(), embedding, vectorStore, extractor.Description);
+            state.Consumers.Count, state.BusyConsumers, _startedAt, time.GetUtcNow(), embedding, vectorStore, extractor.Description,
+            // Only a process that calls a model server tracks its calls; the embedded defaults cannot be "down".
+            services.GetService<ModelCallHealth>()?.Describe() ?? "");
         try
         {
             await redis.GetDatabase().StringSetAsync(WorkerHeartbeat.Key(identity.ProcessId), heartbeat.ToJson(), interval * 3);
