@@ -41,8 +41,15 @@ public class ShieldStackFixture : IAsyncLifetime
     /// <summary>Where this stack's local Redis and PostgreSQL keep their data.</summary>
     public string DataDirectory => _dataDirectory;
 
+    /// <summary>What a derived fixture must have running before the AppHost starts (a model server, say).</summary>
+    protected virtual Task BeforeStartAsync() => Task.CompletedTask;
+
+    /// <summary>What a derived fixture stops after the AppHost.</summary>
+    protected virtual ValueTask AfterStopAsync() => ValueTask.CompletedTask;
+
     public async Task InitializeAsync()
     {
+        await BeforeStartAsync();
         using var cts = new CancellationTokenSource(StartTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Shield_AppHost>(
             [
@@ -91,6 +98,7 @@ public class ShieldStackFixture : IAsyncLifetime
             await App.StopAsync(cts.Token);
             await App.DisposeAsync();
         }
+        await AfterStopAsync();
         try
         {
             Directory.Delete(_dataDirectory, recursive: true);

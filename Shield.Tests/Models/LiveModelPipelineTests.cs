@@ -1,0 +1,232 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Shield.Tests.Infrastructure;
+using Shield.Tests.Resilience;
+
+namespace Shield.Tests.Models;
+
+/// <summary>
+/// The live path end to end: the AppHost pulls the models onto an Ollama server, and every chunk goes through
+/// LightRAG's extraction prompt, gleaning, the graph merge, the model summary and the embedding model over
+/// Ollama's HTTP API with the real OllamaSharp client. The server's answers are written in the style of real
+/// models, quirks included (markdown fences, quoted names, odd casing, a broken record, a missing completion line).
+/// </summary>
+[Collection(LiveModelCollection.Name)]
+public sealed class LiveModelPipelineTests(LiveModelStackFixture stack)
+{
+    private static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(2);
+
+    /// <summary>Letters only, so it stays part of each name's last word (the tests share one database).</summary>
+    private readonly string _tag = new(Guid.NewGuid().ToByteArray().Take(6).Select(b => (char)('a' + b % 26)).ToArray());
+
+    private ScriptedOllamaServer Ollama => stack.Ollama;
+
+    [Fact]
+    public async Task The_AppHost_pulls_both_models_onto_the_Ollama_server_and_the_workers_report_them()
+    {
+        Assert.Contains(LiveModelStackFixture.ChatModel, Ollama.Pulls);
+        Assert.Contains(LiveModelStackFixture.EmbeddingModel, Ollama.Pulls);
+
+        var health = JsonDocument.Parse(await stack.Api.GetStringAsync("/health/detailed")).RootElement.GetProperty("model_backend");
+        Assert.Equal("ollama", health.GetProperty("mode").GetString());
+        var reported = health.GetProperty("reported_by_workers").EnumerateArray().Select(r => r.GetString()!).ToList();
+        Assert.Contains(reported, r => r.StartsWith($"chat model: {LiveModelStackFixture.ChatModel} via ollama", StringComparison.Ordinal));
+        Assert.Contains(reported, r => r.Contains(LiveModelStackFixture.EmbeddingModel, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Every_chunk_is_extracted_gleaned_merged_and_embedded_through_the_model_server_and_reprocessing_changes_nothing()
+    {
+        var hopper = $"Grace Hopper{_tag}";
+        var lab = $"Harvard Computation Lab{_tag}";
+        var mark = $"Mark I{_tag}";
+        var cobol = $"COBOL{_tag}";
+        var first = $"{hopper} worked at the {lab} on the {mark}.";
+        var second = $"{hopper} later led the {cobol} effort for business computing.";
+
+        // Fenced, a quoted name, a capitalised tag, a record with too few fields, and no completion line.
+        Ollama.Script(first, $"""
+            ```text
+            Entity<|#|>"{hopper}"<|#|>Person<|#|>{hopper} was a computer scientist who programmed the {mark}.
+            entity<|#|>{lab}<|#|>organization<|#|>The {lab} housed the {mark}.
+            entity<|#|>a record cut short
+            relation<|#|>{hopper}<|#|>{lab}<|#|>employment, research<|#|>{hopper} worked at the {lab}.
+            ```
+            """,
+            // What the first pass missed, found by gleaning.
+            $"""
+            entity<|#|>{mark}<|#|>artifact<|#|>The {mark} was an early electromechanical computer.
+            relation<|#|>{hopper}<|#|>{mark}<|#|>programming<|#|>{hopper} programmed the {mark}.
+            <|COMPLETE|>
+            """);
+        // A duplicate entity in one answer (the longer description wins) and stray whitespace.
+        Ollama.Script(second, $"""
+            entity<|#|>{hopper}<|#|>person<|#|>{hopper} led work on business languages.
+              entity <|#|> {cobol} <|#|> technology <|#|> {cobol} is a programming language for business computing.
+            entity<|#|>{cobol}<|#|>technology<|#|>{cobol} is a language.
+            relation<|#|>{hopper}<|#|>{cobol}<|#|>leadership<|#|>{hopper} led the {cobol} effort.
+            <|COMPLETE|>
+            """, "<|COMPLETE|>");
+
+        var (extractions, gleanings, embeds) = (Ollama.ExtractionCalls, Ollama.GleaningCalls, Ollama.EmbedCalls);
+        var job = await SubmitAndWaitAsync(first, second);
+        Assert.Equal("completed", job.GetProperty("status").GetString());
+        Assert.Equal(2, job.GetProperty("chunks_processed").GetInt32());
+        Assert.True(Ollama.ExtractionCalls - extractions >= 2, "each chunk asks the chat model once");
+        Assert.True(Ollama.GleaningCalls - gleanings >= 2, "each chunk gets one gleaning pass");
+        Assert.True(Ollama.EmbedCalls > embeds, "vectors come from the embedding model");
+
+        var hopperNode = await EntityAsync(hopper);
+        Assert.Equal("person", hopperNode.GetProperty("entity_type").GetString());
+        Assert.Equal(2, hopperNode.GetProperty("source_chunk_ids").GetArrayLength());
+        Assert.Contains("programmed", hopperNode.GetProperty("description").GetString());
+        Assert.Contains("business languages", hopperNode.GetProperty("description").GetString());
+        Assert.Equal("artifact", (await EntityAsync(mark)).GetProperty("entity_type").GetString());
+        Assert.Equal("technology", (await EntityAsync(cobol)).GetProperty("entity_type").GetString());
+        Assert.Equal($"{cobol} is a programming language for business computing.", (await EntityAsync(cobol)).GetProperty("description").GetString());
+        using (var cut = await stack.Api.GetAsync($"/graph/entities/{Uri.EscapeDataString("a record cut short")}"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, cut.StatusCode);
+        }
+        var relations = JsonDocument.Parse(await stack.Api.GetStringAsync($"/graph/entities/{Uri.EscapeDataString(hopper)}/relations")).RootElement;
+        var partners = relations.EnumerateArray()
+            .Select(r => r.GetProperty("source").GetString() == hopper ? r.GetProperty("target").GetString() : r.GetProperty("source").GetString())
+            .Order().ToList();
+        Assert.Equal(new[] { cobol, lab, mark }.Order(), partners);
+
+        // Vectors carry the embedding model's dimension, in all three collections.
+        Assert.Equal(ScriptedOllamaServer.EmbeddingDimensions, await stack.ScalarAsync(
+            "SELECT min(array_length(embedding, 1)) FROM vectors WHERE collection = 'chunks' AND content = @c", ("c", second)));
+        Assert.Equal(4, await stack.ScalarAsync(
+            "SELECT count(*) FROM vectors WHERE collection = 'entities' AND payload->>'entity_name' LIKE @t AND array_length(embedding, 1) = @d",
+            ("t", $"%{_tag}"), ("d", ScriptedOllamaServer.EmbeddingDimensions)));
+        Assert.Equal(3, await stack.ScalarAsync(
+            "SELECT count(*) FROM vectors WHERE collection = 'relationships' AND payload->>'src_id' LIKE @t AND array_length(embedding, 1) = @d",
+            ("t", $"%{_tag}"), ("d", ScriptedOllamaServer.EmbeddingDimensions)));
+
+        var naive = await QueryAsync(new { query = $"Who led the {cobol} effort for business computing?", mode = "naive", top_k = 3 });
+        Assert.Contains(second, naive.GetProperty("chunks").EnumerateArray().Select(c => c.GetProperty("content").GetString()));
+
+        var before = await FingerprintAsync();
+        await SubmitAndWaitAsync(first, second);
+        Assert.Equal(before, await FingerprintAsync());
+    }
+
+    [Fact]
+    public async Task A_description_with_eight_fragments_is_summarised_by_the_chat_model()
+    {
+        var ada = $"Ada{_tag}";
+        var chunks = Enumerable.Range(1, 8).Select(i => $"Note {i} on {ada}: fact number {i} about her work.").ToArray();
+        foreach (var (text, i) in chunks.Select((t, i) => (t, i + 1)))
+        {
+            Ollama.Script(text, $"entity<|#|>{ada}<|#|>person<|#|>{ada} is known for fact number {i}.\n<|COMPLETE|>", "<|COMPLETE|>");
+        }
+
+        var summaries = Ollama.SummaryCalls;
+        await SubmitAndWaitAsync(chunks);
+
+        var node = await EntityAsync(ada);
+        Assert.Equal($"{ScriptedOllamaServer.SummaryPrefix}{ada} from 8 descriptions.", node.GetProperty("description").GetString());
+        Assert.Equal(8, node.GetProperty("source_chunk_ids").GetArrayLength());
+        Assert.True(Ollama.SummaryCalls > summaries);
+        // The entity's vector embeds the summary, not the fragments.
+        Assert.Equal(1, await stack.ScalarAsync(
+            "SELECT count(*) FROM vectors WHERE collection = 'entities' AND payload->>'entity_name' = @n AND content LIKE @s",
+            ("n", ada), ("s", $"%{ScriptedOllamaServer.SummaryPrefix}%")));
+    }
+
+    [Fact]
+    public async Task Model_errors_cost_attempts_and_are_retried_so_the_job_still_loses_and_doubles_nothing()
+    {
+        var failed = Ollama.FailedCalls;
+        Ollama.FailNextChatCalls(2);
+
+        var accepted = await stack.Api.SubmitAsync(JobAudit.Payload(6, "model-errors-" + _tag));
+        var jobId = accepted.GetProperty("job_id").GetString()!;
+        await stack.Api.WaitForJobAsync(jobId, JobTimeout);
+
+        Assert.Equal(2, Ollama.FailedCalls - failed);
+        Assert.Equal(new JobAudit("completed", 6, 6, 0, 0, 0), await JobAudit.OfAsync(stack, jobId));
+    }
+
+    [Fact]
+    public async Task A_hanging_model_call_times_out_as_a_failed_attempt_and_the_retry_succeeds()
+    {
+        var hung = Ollama.HungCalls;
+        Ollama.HangNextChatCalls(1);
+
+        var accepted = await stack.Api.SubmitAsync(JobAudit.Payload(1, "model-hang-" + _tag));
+        var jobId = accepted.GetProperty("job_id").GetString()!;
+        await stack.Api.WaitForJobAsync(jobId, JobTimeout);
+
+        Assert.Equal(1, Ollama.HungCalls - hung);
+        Assert.Equal(new JobAudit("completed", 1, 1, 0, 0, 0), await JobAudit.OfAsync(stack, jobId));
+    }
+
+    [Fact]
+    public async Task A_model_server_that_is_unavailable_is_waited_out_without_using_attempts_and_shows_in_health()
+    {
+        // Four 503s for a single chunk: as failed attempts they would dead-letter it (3 attempts); as an outage
+        // the chunk waits (1 + 2 + 4 + 8 s) and then succeeds.
+        Ollama.FailNextChatCalls(4, HttpStatusCode.ServiceUnavailable);
+
+        var accepted = await stack.Api.SubmitAsync(JobAudit.Payload(1, "model-outage-" + _tag));
+        var jobId = accepted.GetProperty("job_id").GetString()!;
+
+        await Eventually.TrueAsync(async () =>
+        {
+            using var response = await stack.Api.GetAsync("/health/detailed");
+            var report = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            return report.GetProperty("status").GetString() == "degraded"
+                && report.GetProperty("model_backend").GetProperty("status").GetString() == "degraded";
+        }, TimeSpan.FromSeconds(15), "/health/detailed did not show the failing model server");
+
+        await stack.Api.WaitForJobAsync(jobId, JobTimeout);
+        Assert.Equal(new JobAudit("completed", 1, 1, 0, 0, 0), await JobAudit.OfAsync(stack, jobId));
+        await Eventually.TrueAsync(async () =>
+            JsonDocument.Parse(await stack.Api.GetStringAsync("/health/detailed")).RootElement
+                .GetProperty("model_backend").GetProperty("status").GetString() == "up",
+            TimeSpan.FromSeconds(15), "the model backend did not recover in /health/detailed");
+    }
+
+    private async Task<JsonElement> SubmitAndWaitAsync(params string[] texts)
+    {
+        var accepted = await stack.Api.SubmitAsync(new
+        {
+            chunks = texts.Select((text, i) => new { text, source_uri = $"live://{_tag}/{i}" }).ToArray(),
+            source_type = "live",
+        });
+        return await stack.Api.WaitForJobAsync(accepted.GetProperty("job_id").GetString()!, JobTimeout);
+    }
+
+    private async Task<JsonElement> EntityAsync(string name)
+    {
+        using var response = await stack.Api.GetAsync($"/graph/entities/{Uri.EscapeDataString(name)}");
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{name}: {(int)response.StatusCode} {text}");
+        return JsonDocument.Parse(text).RootElement;
+    }
+
+    private async Task<JsonElement> QueryAsync(object query)
+    {
+        using var response = await stack.Api.PostAsync("/lightrag/query", JsonContent.Create(query));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        return JsonDocument.Parse(text).RootElement;
+    }
+
+    private async Task<string> FingerprintAsync()
+    {
+        var like = $"%{_tag}";
+        var parts = new[]
+        {
+            await stack.ScalarAsync("SELECT count(*) FROM graph_entities WHERE name LIKE @t", ("t", like)),
+            await stack.ScalarAsync("SELECT count(*) FROM graph_relationships WHERE source_name LIKE @t OR target_name LIKE @t", ("t", like)),
+            await stack.ScalarAsync("SELECT count(*) FROM graph_entity_fragments WHERE entity_name LIKE @t", ("t", like)),
+            await stack.ScalarAsync("SELECT sum(length(description) + array_length(source_chunk_ids, 1)) FROM graph_entities WHERE name LIKE @t", ("t", like)),
+            await stack.ScalarAsync("SELECT count(*) FROM vectors WHERE payload->>'entity_name' LIKE @t OR payload->>'src_id' LIKE @t OR content LIKE @c", ("t", like), ("c", $"%{_tag}%")),
+        };
+        return string.Join(",", parts);
+    }
+}

@@ -1,0 +1,245 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Shield.Workers.Graph;
+
+namespace Shield.Tests.Models;
+
+/// <summary>
+/// A server that speaks Ollama's HTTP API (<c>/api/chat</c>, <c>/api/embed</c>, <c>/api/tags</c>,
+/// <c>/api/pull</c>, <c>/api/version</c>) on a free local port, for the parts of Shield that talk to a model
+/// server through the real OllamaSharp client. Chat answers come from a script: per chunk text, the first
+/// extraction answer and the gleaning answer, in LightRAG's record format; summary prompts get a summary that
+/// names what it summarised. Embeddings are a deterministic bag of hashed words (64 dimensions), so texts that
+/// share words are near each other. Faults can be injected: a number of failing or hanging chat calls.
+/// </summary>
+public sealed class ScriptedOllamaServer : IAsyncDisposable
+{
+    public const int EmbeddingDimensions = 64;
+    public const string SummaryPrefix = "Scripted summary of ";
+
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, (string First, string Gleaning)> _script = new();
+    private readonly ConcurrentDictionary<string, byte> _models = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentQueue<string> _pulls = new();
+    private int _failuresLeft;
+    private HttpStatusCode _failureStatus = HttpStatusCode.InternalServerError;
+    private int _hangsLeft;
+    private int _extractionCalls;
+    private int _gleaningCalls;
+    private int _summaryCalls;
+    private int _embedCalls;
+    private int _failedCalls;
+    private int _hungCalls;
+
+    private ScriptedOllamaServer(WebApplication app) => _app = app;
+
+    public Uri Endpoint { get; private set; } = null!;
+
+    public int ExtractionCalls => Volatile.Read(ref _extractionCalls);
+    public int GleaningCalls => Volatile.Read(ref _gleaningCalls);
+    public int SummaryCalls => Volatile.Read(ref _summaryCalls);
+    public int EmbedCalls => Volatile.Read(ref _embedCalls);
+    public int FailedCalls => Volatile.Read(ref _failedCalls);
+    public int HungCalls => Volatile.Read(ref _hungCalls);
+    public IReadOnlyCollection<string> Pulls => [.. _pulls];
+
+    /// <summary>Starts the server; <paramref name="models"/> are listed as already pulled.</summary>
+    public static async Task<ScriptedOllamaServer> StartAsync(params string[] models)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var server = new ScriptedOllamaServer(app);
+        foreach (var model in models) server._models[Normalise(model)] = 0;
+
+        app.MapGet("/", () => "Ollama is running");
+        app.MapGet("/api/version", () => Results.Json(new { version = "0.13.0" }));
+        app.MapGet("/api/tags", () => Results.Json(new
+        {
+            models = server._models.Keys.Order().Select(name => new { name, model = name, size = 1_000_000, digest = "sha256:scripted" }),
+        }));
+        app.MapPost("/api/pull", server.PullAsync);
+        app.MapPost("/api/chat", server.ChatAsync);
+        app.MapPost("/api/embed", server.EmbedAsync);
+
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        server.Endpoint = new Uri(address);
+        return server;
+    }
+
+    /// <summary>Answers for a chunk: matched by the chunk text appearing in the prompt.</summary>
+    public void Script(string chunkText, string firstAnswer, string gleaningAnswer) => _script[chunkText] = (firstAnswer, gleaningAnswer);
+
+    /// <summary>The next <paramref name="count"/> chat calls answer <paramref name="status"/> with an Ollama error body.</summary>
+    public void FailNextChatCalls(int count, HttpStatusCode status = HttpStatusCode.InternalServerError)
+    {
+        _failureStatus = status;
+        Volatile.Write(ref _failuresLeft, count);
+    }
+
+    /// <summary>The next <paramref name="count"/> chat calls never answer (until the client gives up).</summary>
+    public void HangNextChatCalls(int count) => Volatile.Write(ref _hangsLeft, count);
+
+    public bool HasModel(string model) => _models.ContainsKey(Normalise(model));
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private static string Normalise(string model) => model.Contains(':', StringComparison.Ordinal) ? model : model + ":latest";
+
+    private async Task PullAsync(HttpContext context)
+    {
+        var request = await JsonNode.ParseAsync(context.Request.Body);
+        var model = (string?)request?["model"] ?? (string?)request?["name"] ?? "";
+        _pulls.Enqueue(model);
+        context.Response.ContentType = "application/x-ndjson";
+        foreach (var line in new object[]
+        {
+            new { status = "pulling manifest" },
+            new { status = "pulling scripted", digest = "sha256:scripted", total = 1000, completed = 500 },
+            new { status = "pulling scripted", digest = "sha256:scripted", total = 1000, completed = 1000 },
+            new { status = "verifying sha256 digest" },
+            new { status = "success" },
+        })
+        {
+            await context.Response.WriteAsync(JsonSerializer.Serialize(line) + "\n");
+            await context.Response.Body.FlushAsync();
+        }
+        _models[Normalise(model)] = 0;
+    }
+
+    private async Task ChatAsync(HttpContext context)
+    {
+        var request = (await JsonNode.ParseAsync(context.Request.Body))!.AsObject();
+        var model = (string?)request["model"] ?? "";
+        if (!HasModel(model))
+        {
+            context.Response.StatusCode = 404;
+            await context.Response.WriteAsJsonAsync(new { error = $"model \"{model}\" not found, try pulling it first" });
+            return;
+        }
+        if (TryTake(ref _hangsLeft))
+        {
+            Interlocked.Increment(ref _hungCalls);
+            await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { });
+            return;
+        }
+        if (TryTake(ref _failuresLeft))
+        {
+            Interlocked.Increment(ref _failedCalls);
+            context.Response.StatusCode = (int)_failureStatus;
+            await context.Response.WriteAsJsonAsync(new { error = "scripted failure: model runner crashed" });
+            return;
+        }
+
+        var messages = request["messages"]!.AsArray().Select(m => (Role: (string)m!["role"]!, Content: (string?)m["content"] ?? "")).ToList();
+        var answer = Answer(messages);
+        var stream = request["stream"] is not JsonValue flag || flag.GetValue<bool>();
+        if (stream)
+        {
+            // Ollama streams NDJSON: pieces of the message, then a final line with done = true.
+            context.Response.ContentType = "application/x-ndjson";
+            var half = answer.Length / 2;
+            foreach (var piece in new[] { answer[..half], answer[half..] })
+            {
+                await context.Response.WriteAsync(JsonSerializer.Serialize(new
+                {
+                    model, created_at = DateTimeOffset.UtcNow, message = new { role = "assistant", content = piece }, done = false,
+                }) + "\n");
+            }
+            await context.Response.WriteAsync(JsonSerializer.Serialize(new
+            {
+                model, created_at = DateTimeOffset.UtcNow, message = new { role = "assistant", content = "" }, done = true,
+                done_reason = "stop", total_duration = 1_000_000, prompt_eval_count = 100, eval_count = 50,
+            }) + "\n");
+            return;
+        }
+        await context.Response.WriteAsJsonAsync(new
+        {
+            model, created_at = DateTimeOffset.UtcNow, message = new { role = "assistant", content = answer }, done = true,
+            done_reason = "stop", total_duration = 1_000_000, prompt_eval_count = 100, eval_count = 50,
+        });
+    }
+
+    private string Answer(List<(string Role, string Content)> messages)
+    {
+        var prompt = string.Join("\n", messages.Where(m => m.Role == "user").Select(m => m.Content));
+        if (prompt.Contains(ChatDescriptionSummarizer.TaskLine, StringComparison.Ordinal))
+        {
+            Interlocked.Increment(ref _summaryCalls);
+            var name = prompt.Split('\n').First(l => l.StartsWith("Entity or Relation Name: ", StringComparison.Ordinal))["Entity or Relation Name: ".Length..];
+            var fragments = prompt.Split('\n').Count(l => l.StartsWith("{\"description\":", StringComparison.Ordinal));
+            return $"{SummaryPrefix}{name.Trim()} from {fragments} descriptions.";
+        }
+
+        var script = _script.Where(s => prompt.Contains(s.Key, StringComparison.Ordinal)).Select(s => s.Value).FirstOrDefault();
+        var gleaning = messages.Any(m => m.Role == "assistant");
+        if (gleaning)
+        {
+            Interlocked.Increment(ref _gleaningCalls);
+            return script.Gleaning ?? "<|COMPLETE|>";
+        }
+        Interlocked.Increment(ref _extractionCalls);
+        return script.First ?? "<|COMPLETE|>";
+    }
+
+    private async Task EmbedAsync(HttpContext context)
+    {
+        Interlocked.Increment(ref _embedCalls);
+        var request = (await JsonNode.ParseAsync(context.Request.Body))!.AsObject();
+        var model = (string?)request["model"] ?? "";
+        if (!HasModel(model))
+        {
+            context.Response.StatusCode = 404;
+            await context.Response.WriteAsJsonAsync(new { error = $"model \"{model}\" not found, try pulling it first" });
+            return;
+        }
+        var inputs = request["input"] switch
+        {
+            JsonArray array => array.Select(i => (string?)i ?? "").ToList(),
+            JsonValue single => [(string?)single ?? ""],
+            _ => [],
+        };
+        await context.Response.WriteAsJsonAsync(new { model, embeddings = inputs.Select(Embed), total_duration = 1_000, prompt_eval_count = inputs.Count });
+    }
+
+    /// <summary>A unit vector of hashed lower-case words.</summary>
+    public static float[] Embed(string text)
+    {
+        var vector = new float[EmbeddingDimensions];
+        foreach (var word in text.ToLowerInvariant().Split([' ', '\n', '\t', '.', ',', ';', ':'], StringSplitOptions.RemoveEmptyEntries))
+        {
+            var hash = 2166136261u;
+            foreach (var b in Encoding.UTF8.GetBytes(word)) hash = (hash ^ b) * 16777619u;
+            vector[hash % EmbeddingDimensions] += 1;
+        }
+        var norm = MathF.Sqrt(vector.Sum(v => v * v));
+        if (norm == 0) vector[0] = norm = 1;
+        return [.. vector.Select(v => v / norm)];
+    }
+
+    private static bool TryTake(ref int counter)
+    {
+        while (true)
+        {
+            var left = Volatile.Read(ref counter);
+            if (left <= 0) return false;
+            if (Interlocked.CompareExchange(ref counter, left - 1, left) == left) return true;
+        }
+    }
+}
