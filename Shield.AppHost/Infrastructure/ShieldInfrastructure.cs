@@ -98,7 +98,19 @@ public static class ShieldInfrastructureExtensions
     {
         var redis = builder.AddRedis(ResourceNames.Redis)
             .WithDataVolume()
-            .WithPersistence(TimeSpan.FromSeconds(60), keysChangedThreshold: 100);
+            .WithPersistence(TimeSpan.FromSeconds(60), keysChangedThreshold: 100)
+            // The append-only file as well as snapshots: a restart loses at most a second of accepted chunks
+            // (appendfsync everysec), not the last minute, as local mode's redis-server is configured too.
+            .WithArgs(context =>
+            {
+                // The image runs `/bin/sh -c "redis-server ..."`: options must join that command line.
+                var command = context.Args.ToList().FindIndex(a => a is string s && s.StartsWith("redis-server", StringComparison.Ordinal));
+                if (command < 0)
+                {
+                    throw new InvalidOperationException("The Redis container's command line was not found; cannot enable the append-only file.");
+                }
+                context.Args[command] = $"{context.Args[command]} --appendonly yes --appendfsync everysec";
+            });
 
         var database = builder.AddPostgres(ResourceNames.Postgres)
             .WithDataVolume()

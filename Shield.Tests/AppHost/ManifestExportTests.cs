@@ -27,6 +27,9 @@ public sealed class ManifestExportTests
                 resources.TryGetProperty(name, out var r) ? r.GetProperty("type").GetString()! : $"(missing {name})";
 
             Assert.Equal("container.v0", TypeOf("redis"));
+            // Deployed Redis keeps an append-only file beside its snapshots, so a restart loses at most a second.
+            Assert.Contains(resources.GetProperty("redis").GetProperty("args").EnumerateArray(),
+                a => a.GetString()!.StartsWith("redis-server", StringComparison.Ordinal) && a.GetString()!.Contains("--appendonly yes", StringComparison.Ordinal));
             Assert.Equal("container.v0", TypeOf("postgres"));
             Assert.Equal("value.v0", TypeOf("shield"));
             Assert.Equal("value.v0", TypeOf("chat"));
