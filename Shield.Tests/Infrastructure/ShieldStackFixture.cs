@@ -55,6 +55,8 @@ public class ShieldStackFixture : IAsyncLifetime
             [
                 "--Shield:Infrastructure=local",
                 $"--Shield:DataDirectory={_dataDirectory}",
+                // Not 6379: a developer's own stack (or a second test run) may hold it.
+                $"--Shield:Local:RedisPort={FreeTcpPort()}",
                 $"--Parameters:api-key={ApiKey}",
                 $"--Shield:Ingestion:MaxBacklog={MaxBacklog}",
                 .. ExtraArguments,
@@ -73,6 +75,13 @@ public class ShieldStackFixture : IAsyncLifetime
         RedisConnectionString = (await App.GetConnectionStringAsync("redis", cts.Token))!;
         PostgresConnectionString = (await App.GetConnectionStringAsync("shield", cts.Token))!;
         Redis = await ConnectionMultiplexer.ConnectAsync(RedisConnectionString);
+    }
+
+    private static int FreeTcpPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async Task<long> ScalarAsync(string sql, params (string Name, object Value)[] parameters)
