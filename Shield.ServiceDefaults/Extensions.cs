@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -19,6 +20,13 @@ public static class Extensions
 
     /// <summary>Activity sources and meters of Shield's own code, registered with OpenTelemetry.</summary>
     public const string TelemetryName = "Shield";
+
+    /// <summary>Microsoft.Extensions.AI's OpenTelemetry middleware (gen_ai spans and call durations of the model clients).</summary>
+    private const string GenerativeAiTelemetryName = "Experimental.Microsoft.Extensions.AI";
+
+    /// <summary><c>true</c> serves the metrics for Prometheus to scrape at <see cref="PrometheusEndpointPath"/>, beside OTLP.</summary>
+    public const string PrometheusSwitch = "Shield:Telemetry:Prometheus";
+    private const string PrometheusEndpointPath = "/metrics";
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -41,20 +49,29 @@ public static class Extensions
             logging.IncludeScopes = true;
         });
 
+        var prometheus = builder.Configuration.GetValue<bool>(PrometheusSwitch);
         builder.Services.AddOpenTelemetry()
-            .WithMetrics(metrics => metrics
-                .AddAspNetCoreInstrumentation()
-                .AddHttpClientInstrumentation()
-                .AddRuntimeInstrumentation()
-                .AddMeter(TelemetryName))
+            .WithMetrics(metrics =>
+            {
+                metrics
+                    .AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation()
+                    .AddRuntimeInstrumentation()
+                    .AddMeter(TelemetryName, GenerativeAiTelemetryName);
+                if (prometheus)
+                {
+                    metrics.AddPrometheusExporter();
+                }
+            })
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
-                .AddSource(TelemetryName)
+                .AddSource(TelemetryName, GenerativeAiTelemetryName)
                 .AddAspNetCoreInstrumentation(options =>
                     // Health probes and the long-lived event stream would drown the useful traces.
                     options.Filter = context =>
                         !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
+                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
+                        && !context.Request.Path.StartsWithSegments(PrometheusEndpointPath))
                 .AddHttpClientInstrumentation());
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
@@ -84,6 +101,10 @@ public static class Extensions
         {
             Predicate = check => check.Tags.Contains("live"),
         });
+        if (app.Configuration.GetValue<bool>(PrometheusSwitch))
+        {
+            app.MapPrometheusScrapingEndpoint(PrometheusEndpointPath);
+        }
         return app;
     }
 }

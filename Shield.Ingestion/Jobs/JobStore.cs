@@ -64,7 +64,12 @@ public sealed partial class JobStore(
 
     private async Task EnqueueAsync(NewJob job, DateTimeOffset now)
     {
-        var traceParent = Activity.Current?.Id is { } id && Activity.Current.IdFormat == ActivityIdFormat.W3C ? id : null;
+        // The publish span is the parent of every chunk's processing span in the Workers: the context travels in
+        // each entry (W3C traceparent/tracestate), so one submission is one trace across both services.
+        using var publish = IngestionTelemetry.StartPublish(job.JobId, job.Chunks.Count);
+        var context = Activity.Current;
+        var traceParent = context is { IdFormat: ActivityIdFormat.W3C } ? context.Id : null;
+        var traceState = traceParent is null ? null : context!.TraceStateString;
         var database = redis.GetDatabase();
         var transaction = database.CreateTransaction();
         var hash = JobKeys.Hash(job.JobId);
@@ -84,7 +89,7 @@ public sealed partial class JobStore(
         {
             var chunk = job.Chunks[index];
             var message = new ChunkMessage(job.JobId, index, ChunkIds.ForContent(chunk.Text), chunk.Text,
-                chunk.SourceUri, job.SourceType, chunk.MetadataJson, traceParent);
+                chunk.SourceUri, job.SourceType, chunk.MetadataJson, traceParent, TraceState: traceState);
             _ = transaction.StreamAddAsync(IngestionStream.Key, message.ToStreamFields());
         }
         var queued = new IngestionEvent(EventTypes.Queued, job.JobId.ToString(), now, new JsonObject

@@ -12,6 +12,8 @@ namespace Shield.Ingestion.Streams;
 /// <param name="MetadataJson">Chunk metadata merged over the submission's metadata, as a JSON object.</param>
 /// <param name="TraceParent">W3C <c>traceparent</c> of the request that accepted the chunk, when there was one.</param>
 /// <param name="Attempt">Which attempt this entry is: a failed chunk is re-queued as a new entry with the next number.</param>
+/// <param name="TraceState">W3C <c>tracestate</c> that travels with <paramref name="TraceParent"/>.</param>
+/// <param name="RetryOf">W3C <c>traceparent</c> of the failed attempt's span, so a retry's span links to it.</param>
 public sealed record ChunkMessage(
     Guid JobId,
     int ChunkIndex,
@@ -21,7 +23,9 @@ public sealed record ChunkMessage(
     string SourceType,
     string MetadataJson,
     string? TraceParent = null,
-    int Attempt = 1)
+    int Attempt = 1,
+    string? TraceState = null,
+    string? RetryOf = null)
 {
     private const string JobIdField = "job_id";
     private const string ChunkIndexField = "chunk_index";
@@ -31,6 +35,8 @@ public sealed record ChunkMessage(
     private const string SourceTypeField = "source_type";
     private const string MetadataField = "metadata";
     private const string TraceParentField = "traceparent";
+    private const string TraceStateField = "tracestate";
+    private const string RetryOfField = "retry_of";
     public const string AttemptField = "attempt";
 
     public NameValueEntry[] ToStreamFields()
@@ -49,9 +55,17 @@ public sealed record ChunkMessage(
         {
             fields.Add(new(TraceParentField, TraceParent));
         }
+        if (!string.IsNullOrEmpty(TraceState))
+        {
+            fields.Add(new(TraceStateField, TraceState));
+        }
         if (Attempt > 1)
         {
             fields.Add(new(AttemptField, Attempt));
+        }
+        if (RetryOf is not null)
+        {
+            fields.Add(new(RetryOfField, RetryOf));
         }
         return [.. fields];
     }
@@ -96,6 +110,8 @@ public sealed record ChunkMessage(
             Get(SourceTypeField) ?? "",
             Get(MetadataField) ?? "{}",
             Get(TraceParentField),
-            int.TryParse(Get(AttemptField), out var attempt) && attempt > 1 ? attempt : 1);
+            int.TryParse(Get(AttemptField), out var attempt) && attempt > 1 ? attempt : 1,
+            Get(TraceStateField),
+            Get(RetryOfField));
     }
 }

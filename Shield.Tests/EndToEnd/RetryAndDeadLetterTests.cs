@@ -60,6 +60,20 @@ public sealed class RetryAndDeadLetterTests(ShieldStackFixture stack) : IAsyncLi
         Assert.Equal("completed", job.GetProperty("status").GetString());
         Assert.Equal(new JobAudit("completed", 3, 3, 0, 0, 0), await JobAudit.OfAsync(stack, jobId));
         Assert.Equal(3, await stack.ScalarAsync($"SELECT last_value FROM {Sequence}"));
+
+        // In the trace, each retry is a new consumer span of the same submission, linked to the attempt that failed.
+        List<Telemetry.ReceivedSpan> attempts = [];
+        await Eventually.TrueAsync(() =>
+        {
+            attempts = [.. stack.Traces.Spans.Where(s => s.Kind == Telemetry.OtlpSpanKind.Consumer
+                && s.Attributes.GetValueOrDefault("shield.job_id") == jobId && s.Attributes.GetValueOrDefault("shield.chunk_index") == "0")];
+            return Task.FromResult(attempts.Count == 3);
+        }, TimeSpan.FromSeconds(30), "three attempts of the flaky chunk were not exported");
+        var ordered = attempts.OrderBy(a => a.Attributes["shield.attempt"]).ToList();
+        Assert.Single(ordered.Select(a => a.TraceId).Distinct());
+        Assert.Empty(ordered[0].Links);
+        Assert.Equal((ordered[0].TraceId, ordered[0].SpanId), Assert.Single(ordered[1].Links));
+        Assert.Equal((ordered[1].TraceId, ordered[1].SpanId), Assert.Single(ordered[2].Links));
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Shield.Tests.Telemetry;
 using StackExchange.Redis;
 
 namespace Shield.Tests.Infrastructure;
@@ -47,9 +48,13 @@ public class ShieldStackFixture : IAsyncLifetime
     /// <summary>What a derived fixture stops after the AppHost.</summary>
     protected virtual ValueTask AfterStopAsync() => ValueTask.CompletedTask;
 
+    /// <summary>Every span the Api and Workers export (they export to it as they would to the dashboard).</summary>
+    public OtlpTraceReceiver Traces { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         await BeforeStartAsync();
+        Traces = await OtlpTraceReceiver.StartAsync();
         using var cts = new CancellationTokenSource(StartTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Shield_AppHost>(
             [
@@ -62,6 +67,13 @@ public class ShieldStackFixture : IAsyncLifetime
                 .. ExtraArguments,
             ], cts.Token);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        foreach (var service in new[] { "api", "workers" })
+        {
+            builder.CreateResourceBuilder<ProjectResource>(service)
+                .WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", Traces.Endpoint.ToString().TrimEnd('/'))
+                .WithEnvironment("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+                .WithEnvironment("OTEL_BSP_SCHEDULE_DELAY", "200");
+        }
 
         App = await builder.BuildAsync(cts.Token);
         await App.StartAsync(cts.Token);
@@ -108,6 +120,7 @@ public class ShieldStackFixture : IAsyncLifetime
             await App.DisposeAsync();
         }
         await AfterStopAsync();
+        if (Traces is not null) await Traces.DisposeAsync();
         try
         {
             Directory.Delete(_dataDirectory, recursive: true);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
+using Shield.Ingestion;
 using Shield.Ingestion.Jobs;
 using Shield.Ingestion.Streams;
 using Shield.Workers.Processing;
@@ -35,7 +36,7 @@ public sealed partial class ChunkHandler(
             return true;
         }
 
-        using var activity = StartConsumerActivity(message, entry.Id, consumer);
+        using var activity = IngestionTelemetry.StartProcess(message, entry.Id.ToString(), consumer);
         await using var scope = scopes.CreateAsyncScope();
         var jobs = scope.ServiceProvider.GetRequiredService<JobStore>();
         var processor = scope.ServiceProvider.GetRequiredService<IChunkProcessor>();
@@ -84,6 +85,7 @@ public sealed partial class ChunkHandler(
                     ? $"Timed out after {_options.TimeoutSeconds} s"
                     : $"{ex.GetType().Name}: {ex.Message}";
                 LogAttemptFailed(ex, message.JobId, message.ChunkIndex, message.Attempt, _options.RetryAttempts);
+                WorkerTelemetry.AttemptsFailed.Add(1);
                 break;
             }
         }
@@ -92,7 +94,7 @@ public sealed partial class ChunkHandler(
         {
             // The next attempt waits in the retry schedule, not in this consumer, which moves on to other chunks.
             var due = time.GetUtcNow() + Backoff(message.Attempt);
-            var next = message with { Attempt = message.Attempt + 1 };
+            var next = message with { Attempt = message.Attempt + 1, RetryOf = activity?.Id };
             if (!await ThroughOutagesAsync(() => retries.ScheduleAsync(entry.Id, next, due), entry.Id, consumer, drainToken))
             {
                 return false;
@@ -106,7 +108,7 @@ public sealed partial class ChunkHandler(
         if (!succeeded)
         {
             await DeadLetterAsync(entry.Id, entry.Values!, error!, message.Attempt);
-            WorkerTelemetry.ChunksFailed.Add(1);
+            WorkerTelemetry.ChunksDeadLettered.Add(1);
             activity?.SetStatus(ActivityStatusCode.Error, error);
         }
 
@@ -136,9 +138,28 @@ public sealed partial class ChunkHandler(
                 break;
             case OutcomeDisposition.Recorded when outcome.Terminal:
                 LogJobFinished(message.JobId, outcome.Status, outcome.ChunksProcessed, outcome.ChunksFailed, outcome.ChunksTotal);
+                await RecordJobDurationAsync(message.JobId, outcome.Status);
                 break;
         }
         return true;
+    }
+
+    /// <summary>Only the consumer that finished a job records its duration, from the acceptance time in its hash.</summary>
+    private async Task RecordJobDurationAsync(Guid jobId, string status)
+    {
+        try
+        {
+            if (await redis.GetDatabase().HashGetAsync(JobKeys.Hash(jobId), "created_at_ms") is { IsNull: false } created
+                && long.TryParse(created.ToString(), out var createdMs))
+            {
+                var seconds = (time.GetUtcNow().ToUnixTimeMilliseconds() - createdMs) / 1000.0;
+                WorkerTelemetry.JobDuration.Record(seconds, new KeyValuePair<string, object?>("status", status));
+            }
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // A metric is not worth failing or delaying a chunk over.
+        }
     }
 
     /// <summary>
@@ -156,7 +177,7 @@ public sealed partial class ChunkHandler(
                 succeeded: false, error, TimeSpan.FromSeconds(_options.JobStatusTtl), CancellationToken.None);
             LogPoison(message.JobId, message.ChunkIndex, deliveries);
         }
-        WorkerTelemetry.ChunksFailed.Add(1);
+        WorkerTelemetry.ChunksDeadLettered.Add(1);
         await AcknowledgeAsync(entry.Id);
     }
 
@@ -218,22 +239,6 @@ public sealed partial class ChunkHandler(
             new(IngestionStream.DeadLetterFields.FailedAt, time.GetUtcNow().ToString("O")),
         };
         await redis.GetDatabase().StreamAddAsync(IngestionStream.DeadLetterKey, [.. entry]);
-    }
-
-    private static Activity? StartConsumerActivity(ChunkMessage message, RedisValue entryId, string consumer)
-    {
-        ActivityContext.TryParse(message.TraceParent, null, out var parent);
-        var activity = WorkerTelemetry.ActivitySource.StartActivity(
-            $"process {IngestionStream.Key}", ActivityKind.Consumer, parent);
-        activity?.SetTag("messaging.system", "redis");
-        activity?.SetTag("messaging.operation.type", "process");
-        activity?.SetTag("messaging.destination.name", IngestionStream.Key);
-        activity?.SetTag("messaging.consumer.group.name", IngestionStream.ConsumerGroup);
-        activity?.SetTag("messaging.message.id", entryId.ToString());
-        activity?.SetTag("messaging.client.id", consumer);
-        activity?.SetTag("shield.job_id", message.JobId.ToString());
-        activity?.SetTag("shield.chunk_index", message.ChunkIndex);
-        return activity;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Skipped chunk {ChunkIndex} of cancelled job {JobId}")]

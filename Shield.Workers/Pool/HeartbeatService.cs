@@ -1,5 +1,6 @@
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
+using Shield.Ingestion.Streams;
 using Shield.Ingestion.Workers;
 using Shield.Workers.Extraction;
 using Shield.Knowledge;
@@ -65,7 +66,15 @@ public sealed partial class HeartbeatService(
             services.GetService<ModelCallHealth>()?.Describe() ?? "");
         try
         {
-            await redis.GetDatabase().StringSetAsync(WorkerHeartbeat.Key(identity.ProcessId), heartbeat.ToJson(), interval * 3);
+            var database = redis.GetDatabase();
+            await database.StringSetAsync(WorkerHeartbeat.Key(identity.ProcessId), heartbeat.ToJson(), interval * 3);
+
+            // Sampled here, once per interval, so exporting the queue gauges never costs a Redis call.
+            var depth = await database.StreamLengthAsync(IngestionStream.Key);
+            var group = depth == 0 && !await database.KeyExistsAsync(IngestionStream.Key)
+                ? default
+                : (await database.StreamGroupInfoAsync(IngestionStream.Key)).FirstOrDefault(g => g.Name == IngestionStream.ConsumerGroup);
+            WorkerTelemetry.RecordQueue(depth, group.PendingMessageCount, group.Lag ?? 0);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {

@@ -27,18 +27,27 @@ public sealed partial class LightRagChunkProcessor(
     public async Task<ChunkProcessingResult> ProcessAsync(ChunkMessage chunk, CancellationToken cancellationToken)
     {
         var content = chunk.Text.Trim();
-        await StoreChunkAsync(chunk, content, cancellationToken);
+        using (PipelineStage.Start("store chunk"))
+        {
+            await StoreChunkAsync(chunk, content, cancellationToken);
+        }
 
-        var extraction = await extractor.ExtractAsync(chunk.ChunkId, content, cancellationToken);
+        ExtractionResult extraction;
+        using (PipelineStage.Start("extract"))
+        {
+            extraction = await extractor.ExtractAsync(chunk.ChunkId, content, cancellationToken);
+        }
         if (extraction.SkippedRecords > 0)
         {
             LogSkippedRecords(chunk.ChunkId, extraction.SkippedRecords);
         }
+        using var mergeStage = PipelineStage.Start("merge graph");
         var merge = await graph.MergeAsync(new ChunkGraph(
             chunk.ChunkId,
             [.. extraction.Entities.Select(e => new EntityMention(e.Name, e.Type, e.Description))],
             [.. extraction.Relations.Select(r => new RelationMention(r.Source, r.Target, r.Keywords, r.Description, r.Weight))]),
             cancellationToken);
+        mergeStage.Dispose();
 
         // One batch for the chunk and everything the merge touched: the embedder works best on batches.
         var chunkPoint = (Id: chunk.ChunkId, Text: content, Payload: new JsonObject
@@ -62,9 +71,14 @@ public sealed partial class LightRagChunkProcessor(
         }).ToList();
 
         var all = new[] { chunkPoint }.Concat(entityPoints).Concat(relationshipPoints).ToList();
-        var generated = await embeddings.GenerateAsync(all.Select(p => p.Text), cancellationToken: cancellationToken);
+        GeneratedEmbeddings<Embedding<float>> generated;
+        using (PipelineStage.Start("embed"))
+        {
+            generated = await embeddings.GenerateAsync(all.Select(p => p.Text), cancellationToken: cancellationToken);
+        }
         VectorPoint Point(int index) => new(all[index].Id, generated[index].Vector, all[index].Text, all[index].Payload.ToJsonString());
 
+        using var vectorStage = PipelineStage.Start("write vectors");
         await vectors.UpsertAsync(VectorCollections.Chunks, [Point(0)], cancellationToken);
         await vectors.UpsertAsync(VectorCollections.Entities, [.. Enumerable.Range(1, entityPoints.Count).Select(Point)], cancellationToken);
         await vectors.UpsertAsync(VectorCollections.Relationships,
@@ -72,6 +86,7 @@ public sealed partial class LightRagChunkProcessor(
         await vectors.DeleteAsync(VectorCollections.Entities, [.. merge.RemovedEntities.Select(VectorIds.Entity)], cancellationToken);
         await vectors.DeleteAsync(VectorCollections.Relationships,
             [.. merge.RemovedRelationships.Select(p => VectorIds.Relationship(p.Source, p.Target))], cancellationToken);
+        vectorStage.Dispose();
 
         LogProcessed(chunk.ChunkId, merge.Entities.Count, merge.Relationships.Count);
         return new ChunkProcessingResult(chunk.ChunkId, all.Count);

@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using Shield.Ingestion.Streams;
+
+namespace Shield.Ingestion;
+
+/// <summary>
+/// Spans and names shared by the Api (which publishes chunks) and the Workers (which process them), following
+/// OpenTelemetry's messaging conventions. The source is named <c>Shield</c>, which ServiceDefaults exports.
+/// </summary>
+public static class IngestionTelemetry
+{
+    public const string Name = "Shield";
+
+    public static readonly ActivitySource ActivitySource = new(Name);
+
+    /// <summary>The producer span around enqueueing a job's chunks.</summary>
+    public static Activity? StartPublish(Guid jobId, int chunks)
+    {
+        var activity = ActivitySource.StartActivity($"send {IngestionStream.Key}", ActivityKind.Producer);
+        activity?.SetTag("messaging.system", "redis");
+        activity?.SetTag("messaging.operation.type", "send");
+        activity?.SetTag("messaging.operation.name", "XADD");
+        activity?.SetTag("messaging.destination.name", IngestionStream.Key);
+        activity?.SetTag("messaging.batch.message_count", chunks);
+        activity?.SetTag("shield.job_id", jobId.ToString());
+        return activity;
+    }
+
+    /// <summary>
+    /// The consumer span for one chunk: a child of the publish span carried in the entry, so the Api's request and
+    /// every chunk's work form one trace. A retry also links to the failed attempt's span.
+    /// </summary>
+    public static Activity? StartProcess(ChunkMessage message, string entryId, string consumer)
+    {
+        ActivityContext.TryParse(message.TraceParent, message.TraceState, out var parent);
+        ActivityLink[]? links = message.RetryOf is not null && ActivityContext.TryParse(message.RetryOf, null, out var failed)
+            ? [new ActivityLink(failed, new ActivityTagsCollection { ["shield.link"] = "retry of the failed attempt" })]
+            : null;
+        var activity = ActivitySource.StartActivity($"process {IngestionStream.Key}", ActivityKind.Consumer, parent, links: links);
+        activity?.SetTag("messaging.system", "redis");
+        activity?.SetTag("messaging.operation.type", "process");
+        activity?.SetTag("messaging.operation.name", "XREADGROUP");
+        activity?.SetTag("messaging.destination.name", IngestionStream.Key);
+        activity?.SetTag("messaging.consumer.group.name", IngestionStream.ConsumerGroup);
+        activity?.SetTag("messaging.message.id", entryId);
+        activity?.SetTag("messaging.client.id", consumer);
+        activity?.SetTag("shield.job_id", message.JobId.ToString());
+        activity?.SetTag("shield.chunk_index", message.ChunkIndex);
+        activity?.SetTag("shield.attempt", message.Attempt);
+        return activity;
+    }
+}

@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Shield.Tests.Telemetry.Otlp;
+
+namespace Shield.Tests.Telemetry;
+
+/// <summary>A span as an OTLP exporter sent it, with the service that sent it.</summary>
+public sealed record ReceivedSpan(
+    string Service, string TraceId, string SpanId, string ParentSpanId, string Name, int Kind,
+    IReadOnlyDictionary<string, string> Attributes, IReadOnlyList<(string TraceId, string SpanId)> Links);
+
+/// <summary>
+/// An OTLP/HTTP trace endpoint (<c>POST /v1/traces</c>, protobuf) on a free local port: the Api and Workers
+/// processes export to it exactly as they export to the Aspire dashboard, so a test can read their spans.
+/// </summary>
+public sealed class OtlpTraceReceiver : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private OtlpTraceReceiver(WebApplication app) => _app = app;
+
+    public Uri Endpoint { get; private set; } = null!;
+
+    public ConcurrentQueue<ReceivedSpan> Spans { get; } = new();
+
+    public static async Task<OtlpTraceReceiver> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var receiver = new OtlpTraceReceiver(app);
+        app.MapPost("/v1/traces", async (HttpContext context) =>
+        {
+            using var body = new MemoryStream();
+            await context.Request.Body.CopyToAsync(body);
+            receiver.Add(ExportTraceServiceRequest.Parser.ParseFrom(body.ToArray()));
+            context.Response.ContentType = "application/x-protobuf";
+        });
+        // Metrics and logs are exported to the same endpoint; accept and drop them.
+        app.MapPost("/v1/metrics", () => Results.Ok());
+        app.MapPost("/v1/logs", () => Results.Ok());
+        await app.StartAsync();
+        receiver.Endpoint = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        return receiver;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private void Add(ExportTraceServiceRequest request)
+    {
+        foreach (var resourceSpans in request.ResourceSpans)
+        {
+            var service = resourceSpans.Resource?.Attributes.FirstOrDefault(a => a.Key == "service.name")?.Value?.StringValue ?? "";
+            foreach (var span in resourceSpans.ScopeSpans.SelectMany(s => s.Spans))
+            {
+                Spans.Enqueue(new ReceivedSpan(service, Hex(span.TraceId), Hex(span.SpanId), Hex(span.ParentSpanId), span.Name, span.Kind,
+                    span.Attributes.ToDictionary(a => a.Key, a => Text(a.Value)),
+                    [.. span.Links.Select(l => (Hex(l.TraceId), Hex(l.SpanId)))]));
+            }
+        }
+    }
+
+    private static string Hex(Google.Protobuf.ByteString bytes) => Convert.ToHexStringLower(bytes.ToByteArray());
+
+    private static string Text(AnyValue? value) => value?.ValueCase switch
+    {
+        AnyValue.ValueOneofCase.StringValue => value.StringValue,
+        AnyValue.ValueOneofCase.IntValue => value.IntValue.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        AnyValue.ValueOneofCase.BoolValue => value.BoolValue ? "true" : "false",
+        AnyValue.ValueOneofCase.DoubleValue => value.DoubleValue.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        _ => "",
+    };
+}
+
+/// <summary>OTLP's span kinds (they differ from <see cref="System.Diagnostics.ActivityKind"/> by one).</summary>
+public static class OtlpSpanKind
+{
+    public const int Server = 2;
+    public const int Producer = 4;
+    public const int Consumer = 5;
+}
