@@ -18,7 +18,8 @@ public sealed partial class JobStore(
     IConnectionMultiplexer redis,
     ShieldDbContext db,
     TimeProvider time,
-    ILogger<JobStore> logger)
+    ILogger<JobStore> logger,
+    DurableProgressWriter? progressWriter = null)
 {
     /// <summary>How long completion-rate buckets live: long enough for a one-minute rate window.</summary>
     private const int RateBucketLifetimeSeconds = 120;
@@ -129,7 +130,12 @@ public sealed partial class JobStore(
         var first = (int)await redis.GetDatabase().ScriptEvaluateAsync(JobScripts.MarkStarted,
             [JobKeys.Hash(jobId), EventStream.Key],
             [jobId.ToString(), Iso(now), IngestionEventLog.RetainedEvents, EventStream.NotifyChannel]) == 1;
-        if (first)
+        if (first && progressWriter is not null)
+        {
+            // Workers coalesce the row's start with its progress (DurableProgressWriter): no commit on the pickup path.
+            progressWriter.Enqueue(jobId, new DurableProgressWriter.Progress(0, 0, JobStatus.Processing, now, null));
+        }
+        else if (first)
         {
             await db.Jobs.Where(j => j.Id == jobId && j.StartedAt == null)
                 .ExecuteUpdateAsync(s => s
@@ -180,18 +186,29 @@ public sealed partial class JobStore(
     private async Task SaveDurableCopyAsync(Guid jobId, ChunkOutcome outcome, string? error, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var terminal = JobStatus.IsTerminal(outcome.Status);
-        DateTimeOffset? completedAt = terminal ? now : null;
-        await db.Database.ExecuteSqlInterpolatedAsync($"""
+        if (!terminal && progressWriter is not null)
+        {
+            // A running job's progress is coalesced (at most one write per job per flush interval); a terminal state
+            // is written here, before the caller acknowledges the entry, so a finished job is never only in Redis.
+            progressWriter.Enqueue(jobId, new DurableProgressWriter.Progress(outcome.ChunksProcessed, outcome.ChunksFailed, outcome.Status, now, error));
+            return;
+        }
+        await WriteDurableCopyAsync(db, jobId, outcome.ChunksProcessed, outcome.ChunksFailed, outcome.Status, now,
+            terminal ? now : null, error, cancellationToken);
+    }
+
+    internal static Task WriteDurableCopyAsync(ShieldDbContext db, Guid jobId, int chunksProcessed, int chunksFailed, string status,
+        DateTimeOffset startedAt, DateTimeOffset? completedAt, string? error, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlInterpolatedAsync($"""
             UPDATE jobs SET
-              chunks_processed = GREATEST(chunks_processed, {outcome.ChunksProcessed}),
-              chunks_failed = GREATEST(chunks_failed, {outcome.ChunksFailed}),
-              status = CASE WHEN status IN ('completed', 'failed', 'cancelled') THEN status ELSE {outcome.Status} END,
-              started_at = COALESCE(started_at, {now}),
+              chunks_processed = GREATEST(chunks_processed, {chunksProcessed}),
+              chunks_failed = GREATEST(chunks_failed, {chunksFailed}),
+              status = CASE WHEN status IN ('completed', 'failed', 'cancelled') THEN status ELSE {status} END,
+              started_at = COALESCE(started_at, {startedAt}),
               completed_at = COALESCE(completed_at, {completedAt}),
               error = COALESCE(error, {error})
             WHERE id = {jobId}
             """, cancellationToken);
-    }
 
     /// <summary>True when the job was cancelled: its remaining chunks are acknowledged without being processed.</summary>
     public async Task<bool> IsCancelledAsync(Guid jobId) =>
