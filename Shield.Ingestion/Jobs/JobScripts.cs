@@ -9,8 +9,11 @@ internal static class JobScripts
 {
     // KEYS[1] job hash, KEYS[2] event stream
     // ARGV[1] job id, ARGV[2] now (ISO-8601), ARGV[3] event retention, ARGV[4] notify channel
+    // Returns 1 for the job's first chunk, 0 otherwise, 2 when the job was cancelled (its chunks are skipped): one round
+    // trip where the worker used to check for cancellation and mark the start separately.
     public const string MarkStarted = """
         if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+        if redis.call('HGET', KEYS[1], 'status') == 'cancelled' then return 2 end
         if redis.call('HSETNX', KEYS[1], 'started_at', ARGV[2]) == 0 then return 0 end
         if redis.call('HGET', KEYS[1], 'status') == 'queued' then
           redis.call('HSET', KEYS[1], 'status', 'processing')
@@ -26,8 +29,13 @@ internal static class JobScripts
     // ARGV[1] job id, ARGV[2] chunk index, ARGV[3] now (ISO-8601), ARGV[4] now (unix ms),
     // ARGV[5] seconds a finished job is kept, ARGV[6] event retention, ARGV[7] notify channel,
     // ARGV[8] 'processed' | 'failed', ARGV[9] error (may be empty), ARGV[10] seconds a rate bucket is kept
-    // Returns {applied (1 new, 0 duplicate, 2 job cancelled, -1 unknown job), processed, failed, total, status, terminal (1 if this call ended the job)}
+    // KEYS[5] ingestion stream; ARGV[11] the chunk's stream entry id ('' = do not acknowledge), ARGV[12] consumer group
+    // Returns {applied (1 new, 0 duplicate, 2 job cancelled, -1 unknown job), processed, failed, total, status, terminal (1 if this call ended the job),
+    //   acknowledged (1 when the entry was XACKed here)}
+    // The entry is acknowledged in the same step unless the job is now finished: a finished job's PostgreSQL row must be
+    // written before its entry is acknowledged (so a crash in between redelivers it), which the caller then does.
     public const string RecordChunkOutcome = """
+        local function outcome()
         if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 0, 0, 0, '', 0} end
         local function snapshot(applied, terminal)
           local v = redis.call('HMGET', KEYS[1], 'chunks_processed', 'chunks_failed', 'chunks_total', 'status')
@@ -73,6 +81,16 @@ internal static class JobScripts
         if firstError then data.error = firstError end
         append('ingestion.' .. status, data)
         return snapshot(1, 1)
+        end
+
+        local result = outcome()
+        result[7] = 0
+        local finished = result[5] == 'completed' or result[5] == 'failed' or result[5] == 'cancelled'
+        if ARGV[11] ~= '' and (result[1] == -1 or result[1] == 2 or not finished) then
+          redis.call('XACK', KEYS[5], ARGV[12], ARGV[11])
+          result[7] = 1
+        end
+        return result
         """;
 
     // KEYS[1] job hash, KEYS[2] finished set, KEYS[3] event stream

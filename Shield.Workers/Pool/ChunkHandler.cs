@@ -41,16 +41,17 @@ public sealed partial class ChunkHandler(
         var jobs = scope.ServiceProvider.GetRequiredService<JobStore>();
         var processor = scope.ServiceProvider.GetRequiredService<IChunkProcessor>();
 
-        if (await jobs.IsCancelledAsync(message.JobId))
+        // One round trip: skip a cancelled job's chunk, otherwise mark the job started (first chunk only).
+        var start = ChunkStart.Continued;
+        if (!await ThroughOutagesAsync(async () => start = await jobs.BeginChunkAsync(message.JobId, drainToken), entry.Id, consumer, drainToken))
+        {
+            return false;
+        }
+        if (start == ChunkStart.Cancelled)
         {
             await AcknowledgeAsync(entry.Id);
             LogSkippedCancelled(message.JobId, message.ChunkIndex);
             return true;
-        }
-
-        if (!await ThroughOutagesAsync(() => jobs.MarkStartedAsync(message.JobId, drainToken), entry.Id, consumer, drainToken))
-        {
-            return false;
         }
 
         var started = time.GetTimestamp();
@@ -115,9 +116,14 @@ public sealed partial class ChunkHandler(
         ChunkOutcome? outcome = null;
         if (!await ThroughOutagesAsync(async () =>
             {
+                // The outcome script acknowledges the entry itself unless this finished the job; then the ack comes
+                // here, after RecordOutcomeAsync wrote the finished job to PostgreSQL.
                 outcome = await jobs.RecordOutcomeAsync(message.JobId, message.ChunkIndex, succeeded, error,
-                    TimeSpan.FromSeconds(_options.JobStatusTtl), CancellationToken.None);
-                await AcknowledgeAsync(entry.Id);
+                    TimeSpan.FromSeconds(_options.JobStatusTtl), CancellationToken.None, acknowledge: entry.Id);
+                if (!outcome.Acknowledged)
+                {
+                    await AcknowledgeAsync(entry.Id);
+                }
             }, entry.Id, consumer, drainToken))
         {
             return false;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Shield.Ingestion.Jobs;
 using Shield.Ingestion.Streams;
 
 namespace Shield.Workers.Pool;
@@ -22,6 +23,10 @@ public static class WorkerPoolExtensions
         builder.Services.AddSingleton<PoolState>();
         // Idle consumers wait on the queue's wake channel (published by the Api after enqueueing) instead of polling.
         builder.Services.AddSingleton(new RedisWakeSignal(IngestionStream.WakeChannel));
+        // Registered before the pool so it stops after it and writes what the last chunks queued. JobStore picks it
+        // up (an optional dependency): the Workers coalesce running jobs' PostgreSQL progress, the Api never queues any.
+        builder.Services.AddSingleton<DurableProgressWriter>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<DurableProgressWriter>());
         builder.Services.AddSingleton<ChunkHandler>();
         builder.Services.AddSingleton<RetrySchedule>();
         builder.Services.AddHostedService(services => services.GetRequiredService<RetrySchedule>());

@@ -1,0 +1,51 @@
+using System.Globalization;
+
+namespace Shield.Bench;
+
+/// <summary>Command line of the harness; see bench/PERFORMANCE.md.</summary>
+public sealed record BenchOptions(
+    string Workload, int Chunks, int PoolSize, int DelayMs, string? Redis, string? Postgres,
+    int IdleChunks, int IdleSpacingMs, int IdleCpuSeconds, int JobSize, bool MemoryCheck, int BatchSize)
+{
+    public const string Usage = """
+        usage: Shield.Bench --workload noop|delay|embedded --chunks N --pool-size P [--delay-ms D]
+                            [--redis host:port] [--postgres <connection string>]
+                            [--idle-chunks 200] [--idle-spacing-ms 20] [--idle-cpu-seconds 5]
+                            [--job-size 1000] [--batch-size B] [--memory-check]
+        """;
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        var flags = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i++)
+        {
+            var name = args[i];
+            if (!name.StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"unexpected argument '{name}'");
+            if (name is "--memory-check") { flags.Add(name); continue; }
+            if (i + 1 >= args.Length) throw new ArgumentException($"{name} needs a value");
+            values[name] = args[++i];
+        }
+
+        int Int(string name, int fallback) => values.TryGetValue(name, out var v)
+            ? int.Parse(v, NumberStyles.Integer, CultureInfo.InvariantCulture) : fallback;
+
+        var workload = values.GetValueOrDefault("--workload", "noop");
+        if (workload is not ("noop" or "delay" or "embedded")) throw new ArgumentException($"unknown workload '{workload}'");
+        var options = new BenchOptions(
+            workload,
+            Int("--chunks", 20_000),
+            Int("--pool-size", 4),
+            Int("--delay-ms", workload == "delay" ? 5 : 0),
+            values.GetValueOrDefault("--redis"),
+            values.GetValueOrDefault("--postgres"),
+            Int("--idle-chunks", 200),
+            Int("--idle-spacing-ms", 20),
+            Int("--idle-cpu-seconds", 5),
+            Int("--job-size", 1000),
+            flags.Contains("--memory-check"),
+            Int("--batch-size", 0));
+        if (options.Chunks < 1 || options.PoolSize < 1 || options.JobSize < 1) throw new ArgumentException("--chunks, --pool-size and --job-size must be positive");
+        return options;
+    }
+}
