@@ -3,6 +3,7 @@ using Shield.Api.Graph;
 using Shield.Api.Health;
 using Shield.Api.Ingestion;
 using Shield.Api.Jobs;
+using Shield.Api.JobsPage;
 using Shield.Api.Query;
 using Shield.Api.Security;
 using Shield.Ingestion;
@@ -33,6 +34,7 @@ await app.Services.MigrateShieldDatabaseAsync();
 // Every error the Api gives, from a validation failure to an unknown route or a crash, is a problem document.
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseJobsPage();
 app.UseCors();
 app.UseRateLimiter();
 

@@ -9,6 +9,14 @@ public static class JobEndpoints
 {
     public static IEndpointRouteBuilder MapJobEndpoints(this IEndpointRouteBuilder app)
     {
+        app.MapGet("/jobs", ListJobsAsync)
+            .WithName("ListJobs")
+            .WithTags("Jobs")
+            .WithSummary("The most recent jobs, newest first")
+            .WithDescription("`limit` from 1 to 100 (default 20). Each job as GET /jobs/{job_id} reports it.")
+            .Produces<IReadOnlyList<JobSnapshot>>()
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+
         app.MapGet("/jobs/{job_id}", GetJobAsync)
             .WithName("GetJob")
             .WithTags("Jobs")
@@ -70,6 +78,18 @@ public static class JobEndpoints
                 statusCode: StatusCodes.Status409Conflict, title: "Job record expired");
         }
         return TypedResults.Accepted($"/jobs/{jobId}", new RetryAccepted(jobId, requeued, $"/jobs/{jobId}"));
+    }
+
+    private static async Task<Results<Ok<IReadOnlyList<JobSnapshot>>, ProblemHttpResult>> ListJobsAsync(
+        string? limit, JobStore jobs, CancellationToken cancellationToken)
+    {
+        var count = 20;
+        if (limit is not null && (!int.TryParse(limit, out count) || count is < 1 or > 100))
+        {
+            return TypedResults.Problem($"'limit' must be a whole number from 1 to 100, not '{limit}'.",
+                statusCode: StatusCodes.Status400BadRequest, title: "Invalid limit");
+        }
+        return TypedResults.Ok(await jobs.RecentAsync(count, cancellationToken));
     }
 
     private static async Task<Results<Ok<JobSnapshot>, ProblemHttpResult>> GetJobAsync(

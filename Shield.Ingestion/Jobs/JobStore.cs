@@ -116,6 +116,19 @@ public sealed partial class JobStore(
     }
 
     /// <summary>The job from Redis, or from PostgreSQL once the Redis copy has expired; null when unknown.</summary>
+    /// <summary>The newest jobs, newest first, each as <see cref="GetAsync"/> reports it (live from Redis when it can).</summary>
+    public async Task<IReadOnlyList<JobSnapshot>> RecentAsync(int limit, CancellationToken cancellationToken)
+    {
+        var ids = await db.Jobs.AsNoTracking().OrderByDescending(j => j.CreatedAt).ThenBy(j => j.Id)
+            .Select(j => j.Id).Take(limit).ToListAsync(cancellationToken);
+        var jobs = new List<JobSnapshot>(ids.Count);
+        foreach (var id in ids)
+        {
+            if (await GetAsync(id, cancellationToken) is { } job) jobs.Add(job);
+        }
+        return jobs;
+    }
+
     public async Task<JobSnapshot?> GetAsync(Guid jobId, CancellationToken cancellationToken)
     {
         var fields = await redis.GetDatabase().HashGetAllAsync(JobKeys.Hash(jobId));

@@ -1,0 +1,25 @@
+namespace Shield.Api.JobsPage;
+
+public static class JobsPageExtensions
+{
+    /// <summary>
+    /// <c>GET /</c>: the jobs page (<c>wwwroot/index.html</c>, <c>jobs-page.js</c>, <c>jobs-page.css</c>): recent
+    /// jobs with live progress from <c>/events/stream</c> and a form to submit text. Static files, no build step;
+    /// a content security policy keeps the page to its own scripts and the Api's own endpoints.
+    /// </summary>
+    public static WebApplication UseJobsPage(this WebApplication app)
+    {
+        app.Use(async (context, next) =>
+        {
+            if (HttpMethods.IsGet(context.Request.Method) && (context.Request.Path == "/" || context.Request.Path.StartsWithSegments("/index.html")))
+            {
+                context.Response.Headers.ContentSecurityPolicy = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+                context.Response.Headers.XContentTypeOptions = "nosniff";
+            }
+            await next();
+        });
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
+        return app;
+    }
+}
