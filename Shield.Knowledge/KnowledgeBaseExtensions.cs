@@ -38,6 +38,7 @@ public static class KnowledgeBaseExtensions
                 .ValidateDataAnnotations()
                 .ValidateOnStart();
             builder.Services.AddSingleton<QdrantCollections>();
+            builder.Services.AddHostedService<QdrantCollectionsInitializer>();
             builder.Services.AddSingleton<IVectorStore, QdrantVectorStore>();
         }
         else

@@ -133,6 +133,20 @@ public sealed class QdrantVectorStoreTests
     }
 
     [Fact]
+    public async Task The_collections_are_created_when_the_service_starts_not_at_the_first_chunk()
+    {
+        var client = new QdrantClient(new QdrantGrpcClient(_server));
+        var collections = new QdrantCollections(client, _embeddings, NullLogger<QdrantCollections>.Instance);
+        using var initializer = new QdrantCollectionsInitializer(collections, TimeProvider.System, NullLogger<QdrantCollectionsInitializer>.Instance);
+
+        await initializer.StartAsync(default);
+        await initializer.ExecuteTask!;
+
+        Assert.Equal(3, _server.Collections.Count);
+        Assert.DoesNotContain(_server.Requests, r => r.Method == "/qdrant.Points/Upsert");
+    }
+
+    [Fact]
     public async Task The_dimension_probe_runs_once_per_process()
     {
         var store = Store();
