@@ -102,6 +102,9 @@ public sealed class BadInputTests(ShieldStackFixture stack)
     [InlineData("/jobs/3f2c5d4e-0000-4000-8000-000000000000", 404)]
     [InlineData("/events/stream?job_id=not-a-uuid", 400)]
     [InlineData("/no/such/route", 404)]
+    [InlineData("/jobs?limit=0", 400)]
+    [InlineData("/jobs?limit=101", 400)]
+    [InlineData("/jobs?limit=many", 400)]
     public async Task Bad_reads_are_problems(string path, int expectedStatus)
     {
         await AssertRejectedWithoutEffectAsync(path, () => stack.Api.GetAsync(path), expectedStatus);
