@@ -46,6 +46,10 @@ public sealed class FileJob(string displayName, int chunks)
         {
             State = "processing";
         }
+        else if (e.EventType == EventTypes.Queued && !Finished)
+        {
+            State = "queued";
+        }
     }
 
     public void Apply(JobSnapshot job)
