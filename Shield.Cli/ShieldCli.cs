@@ -26,7 +26,7 @@ public static class ShieldCli
     {
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
-            await (args.Length == 0 ? console.Error : console.Out).WriteAsync(Usage);
+            await (args.Length == 0 ? console.Error : console.Out).WriteLineAsync(Usage);
             return args.Length == 0 ? ExitCodes.Usage : ExitCodes.Success;
         }
 
@@ -70,7 +70,7 @@ public static class ShieldCli
 
     private static async Task<int> HelpAsync(CliConsole console, string usage)
     {
-        await console.Out.WriteAsync(usage);
+        await console.Out.WriteLineAsync(usage);
         return ExitCodes.Success;
     }
 }

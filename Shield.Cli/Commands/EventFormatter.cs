@@ -33,8 +33,8 @@ public static class EventFormatter
         var failed = e.Int("chunks_failed");
         return e.EventType switch
         {
-            EventTypes.Queued => $"{total} chunks queued" + (e.Text("source_type") is { } type ? $" (source type {type})" : ""),
-            EventTypes.Started => $"{total} chunks",
+            EventTypes.Queued => $"{Chunks(total)} queued" + (e.Text("source_type") is { } type ? $" (source type {type})" : ""),
+            EventTypes.Started => Chunks(total),
             EventTypes.Progress => $"{processed + failed}/{total} chunks done, {failed} failed ({Percent(e)}%)",
             EventTypes.Completed or EventTypes.Failed or EventTypes.Cancelled =>
                 $"{processed} processed, {failed} failed of {total}" +
@@ -43,6 +43,8 @@ public static class EventFormatter
             _ => string.Join(", ", (e.Data ?? []).Select(p => $"{p.Key}={Value(p.Value)}")),
         };
     }
+
+    private static string Chunks(int? count) => count == 1 ? "1 chunk" : $"{count} chunks";
 
     private static string Percent(ShieldEvent e) =>
         (e.Number("percent_complete") ?? 0).ToString("0.##", CultureInfo.InvariantCulture);
