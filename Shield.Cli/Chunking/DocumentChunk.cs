@@ -1,0 +1,9 @@
+namespace Shield.Cli.Chunking;
+
+/// <summary>
+/// One chunk of a document, as LightRAG's <c>chunking_by_token_size</c> makes it: <paramref name="Content"/> is the
+/// decoded token window with surrounding whitespace stripped, <paramref name="Tokens"/> the window's token count.
+/// </summary>
+/// <param name="Index">LightRAG's <c>chunk_order_index</c>: the window's position in the document, from 0.</param>
+/// <param name="FirstToken">Where the window starts in the document's token sequence.</param>
+public sealed record DocumentChunk(int Index, string Content, int Tokens, int FirstToken);

@@ -1,0 +1,189 @@
+using System.Text.Json.Nodes;
+using Shield.Cli.Api;
+using Shield.Cli.Chunking;
+using Shield.Cli.Progress;
+
+namespace Shield.Cli.Commands;
+
+/// <summary>
+/// <c>shield ingest &lt;files or folders&gt;</c>: chunks every text file as LightRAG would, submits one job per file,
+/// and follows the jobs to their end. Exit 0 only when every job completed.
+/// </summary>
+public sealed class IngestCommand(CliConsole console, FollowOptions follow)
+{
+    public const string Name = "ingest";
+    public const string SourceTypeOption = "source-type";
+    public const string DefaultSourceType = "file";
+
+    public const string Usage = """
+        Usage: shield ingest <files or folders>... [--api URL] [--api-key KEY] [--source-type TYPE]
+
+        Splits each text file into chunks of at most 1,200 tokens with 100 tokens of overlap (LightRAG's defaults,
+        o200k_base), submits one job per file and shows its progress until every job ends. Folders are read
+        recursively; binary and empty files are skipped. Exit code 0 only if every job completed.
+
+          --api URL            the Shield API (default: $SHIELD_API, else http://localhost:8000)
+          --api-key KEY        the API key for submissions (default: $SHIELD_API_KEY)
+          --source-type TYPE   the jobs' source_type (default: file)
+        """;
+
+    public async Task<int> RunAsync(CommandLine line, CancellationToken cancellationToken)
+    {
+        if (line.Arguments.Count == 0) throw new CommandLineException("Name at least one file or folder to ingest.");
+        var settings = ApiOptions.Resolve(line);
+        var sourceType = line.Option(SourceTypeOption) ?? DefaultSourceType;
+        if (string.IsNullOrWhiteSpace(sourceType)) throw new CommandLineException("--source-type must not be empty.");
+
+        DocumentSet found;
+        try
+        {
+            found = await DocumentFiles.ReadAsync(line.Arguments, cancellationToken);
+        }
+        catch (FileNotFoundException ex)
+        {
+            throw new CommandLineException(ex.Message);
+        }
+        foreach (var skipped in found.Skipped)
+        {
+            await console.Error.WriteLineAsync($"skipped {skipped.DisplayName}: {skipped.Reason}");
+        }
+
+        var chunker = new TokenChunker();
+        var documents = found.Documents
+            .Select(d => (Document: d, Chunks: chunker.Split(d.Text)))
+            .Where(d => d.Chunks.Count > 0)
+            .ToList();
+        if (documents.Count == 0)
+        {
+            await console.Error.WriteLineAsync("Nothing to ingest: no text files with content were found.");
+            return ExitCodes.Failure;
+        }
+
+        var options = chunker.Options;
+        await console.Out.WriteLineAsync(
+            $"Ingesting {Plural(documents.Count, "file")} ({Plural(documents.Sum(d => d.Chunks.Count), "chunk")} of at most " +
+            $"{options.ChunkTokenSize:N0} tokens, {options.OverlapTokenSize} overlap) into {settings.BaseAddress}");
+
+        using var api = new ShieldApiClient(settings);
+        var jobs = documents.Select(d => new FileJob(d.Document.DisplayName, d.Chunks.Count)).ToList();
+        if (!await SubmitAllAsync(api, documents, jobs, sourceType, cancellationToken))
+        {
+            return ExitCodes.Failure;
+        }
+
+        var submitted = jobs.Where(j => j.JobId is not null).ToList();
+        if (submitted.Count > 0 && await FollowAllAsync(api, submitted, cancellationToken) is { } interrupted)
+        {
+            return interrupted;
+        }
+        return await SummariseAsync(jobs);
+    }
+
+    /// <returns>False when nothing more can be submitted (access refused, Api unreachable).</returns>
+    private async Task<bool> SubmitAllAsync(
+        ShieldApiClient api, List<(TextDocument Document, IReadOnlyList<DocumentChunk> Chunks)> documents,
+        List<FileJob> jobs, string sourceType, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < documents.Count; i++)
+        {
+            var (document, chunks) = documents[i];
+            try
+            {
+                var accepted = await api.SubmitAsync(BuildRequest(document, chunks, sourceType), cancellationToken);
+                jobs[i].Accepted(accepted);
+                await console.Out.WriteLineAsync($"{document.DisplayName}: job {accepted.JobId} ({Plural(accepted.ChunksTotal, "chunk")})");
+            }
+            catch (ShieldApiException ex) when (ex.IsAccessDenied)
+            {
+                await console.Error.WriteLineAsync($"error: the API refused the submission of {document.DisplayName}:\n  {ex.Problem}");
+                await console.Error.WriteLineAsync($"Give the API key with --api-key or {ApiOptions.ApiKeyVariable}.");
+                await ReportSubmittedAsync(jobs);
+                return false;
+            }
+            catch (ShieldApiException ex)
+            {
+                jobs[i].NotSubmitted(ex.Problem.ToString());
+                await console.Error.WriteLineAsync($"error: {document.DisplayName} was not accepted:\n  {ex.Problem}");
+            }
+            catch (ApiUnreachableException ex)
+            {
+                await console.Error.WriteLineAsync($"error: {ex.Message}");
+                await ReportSubmittedAsync(jobs);
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private async Task ReportSubmittedAsync(List<FileJob> jobs)
+    {
+        foreach (var job in jobs.Where(j => j.JobId is not null))
+        {
+            await console.Error.WriteLineAsync($"Already submitted, still running: {job.DisplayName} (job {job.JobId}).");
+        }
+    }
+
+    /// <returns>The exit code when interrupted; null when every job was followed to its end.</returns>
+    private async Task<int?> FollowAllAsync(ShieldApiClient api, List<FileJob> jobs, CancellationToken cancellationToken)
+    {
+        await using IProgressView view = console.Interactive ? new AnsiProgressView(console.Out, jobs) : new PlainProgressView(console.Out);
+        var follower = new JobFollower(api, view, follow);
+        using var streams = new SemaphoreSlim(follow.MaxConcurrentStreams);
+        try
+        {
+            await Task.WhenAll(jobs.Select(async job =>
+            {
+                await streams.WaitAsync(cancellationToken);
+                try
+                {
+                    await follower.FollowAsync(job, cancellationToken);
+                }
+                finally
+                {
+                    streams.Release();
+                }
+            }));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await view.CompleteAsync();
+            await console.Error.WriteLineAsync("Stopped following. The jobs go on in Shield; see them with `shield status <job_id>`.");
+            return ExitCodes.Interrupted;
+        }
+        await view.CompleteAsync();
+        return null;
+    }
+
+    private async Task<int> SummariseAsync(List<FileJob> jobs)
+    {
+        var unfinished = jobs.Where(j => !j.Completed).ToList();
+        if (unfinished.Count == 0)
+        {
+            await console.Out.WriteLineAsync($"Done: {Plural(jobs.Count, "job")} completed, {Plural(jobs.Sum(j => j.Processed), "chunk")} processed.");
+            return ExitCodes.Success;
+        }
+        await console.Error.WriteLineAsync($"{unfinished.Count} of {Plural(jobs.Count, "job")} did not complete:");
+        foreach (var job in unfinished)
+        {
+            var id = job.JobId is null ? "" : $" (job {job.JobId})";
+            var failed = job.Failed > 0 ? $", {job.Failed} of {Plural(job.Total, "chunk")} failed" : "";
+            await console.Error.WriteLineAsync($"  {job.DisplayName}{id}: {job.State}{failed}{(job.Error is null ? "" : ": " + job.Error)}");
+        }
+        return ExitCodes.Failure;
+    }
+
+    /// <summary>One job per file: <c>source_uri</c> is the file's path and the chunk's index; the file's name and path go in the job's metadata.</summary>
+    public static IngestRequest BuildRequest(TextDocument document, IReadOnlyList<DocumentChunk> chunks, string sourceType) => new(
+        chunks.Select(c => new IngestChunk(
+            c.Content,
+            $"{document.Path}#chunk-{c.Index}",
+            new JsonObject { ["chunk_order_index"] = c.Index, ["tokens"] = c.Tokens })).ToList(),
+        sourceType,
+        new JsonObject
+        {
+            ["file_name"] = Path.GetFileName(document.Path),
+            ["file_path"] = document.Path,
+        });
+
+    private static string Plural(int count, string noun) => $"{count:N0} {noun}{(count == 1 ? "" : "s")}";
+}
