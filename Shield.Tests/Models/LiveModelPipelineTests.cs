@@ -36,6 +36,18 @@ public sealed class LiveModelPipelineTests(LiveModelStackFixture stack)
     }
 
     [Fact]
+    public async Task With_the_Prometheus_switch_on_the_Api_serves_its_metrics_for_a_scrape()
+    {
+        await stack.Api.GetStringAsync("/jobs?limit=1");
+
+        using var response = await stack.AnonymousApi.GetAsync("/metrics");
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("# TYPE http_server_request_duration_seconds histogram", text);
+    }
+
+    [Fact]
     public async Task Every_chunk_is_extracted_gleaned_merged_and_embedded_through_the_model_server_and_reprocessing_changes_nothing()
     {
         var hopper = $"Grace Hopper{_tag}";
