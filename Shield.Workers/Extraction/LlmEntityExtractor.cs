@@ -90,25 +90,9 @@ public sealed partial class LlmEntityExtractor : IEntityExtractor
     public static int EstimateTokens(IEnumerable<string?> texts) =>
         (int)Math.Min(int.MaxValue, (texts.Sum(t => (long)(t?.Length ?? 0)) + 3) / 4);
 
-    private Task<string> CallModelAsync(string chunkId, List<ChatMessage> messages, CancellationToken cancellationToken)
-    {
-        // A snapshot: the history grows after the call, and a client may keep the list it was given.
-        var snapshot = messages.ToList();
-        return _limiter.RunAsync(async token =>
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
-            timeout.CancelAfter(TimeSpan.FromSeconds(_options.ModelTimeoutSeconds));
-            try
-            {
-                var response = await _chatClient.GetResponseAsync(snapshot, options: null, timeout.Token).ConfigureAwait(false);
-                return response.Text ?? "";
-            }
-            catch (OperationCanceledException) when (!token.IsCancellationRequested)
-            {
-                throw new TimeoutException($"Chunk {chunkId}: the chat model did not answer within {_options.ModelTimeoutSeconds} s.");
-            }
-        }, cancellationToken);
-    }
+    // A snapshot: the history grows after the call, and a client may keep the list it was given.
+    private Task<string> CallModelAsync(string chunkId, List<ChatMessage> messages, CancellationToken cancellationToken) =>
+        _limiter.GetResponseTextAsync(_chatClient, messages.ToList(), TimeSpan.FromSeconds(_options.ModelTimeoutSeconds), $"Chunk {chunkId}", cancellationToken);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Chunk {ChunkId}: gleaning skipped, the conversation would be about {Tokens} tokens (limit {Limit})")]
     private partial void LogGleaningSkipped(string chunkId, int tokens, int limit);

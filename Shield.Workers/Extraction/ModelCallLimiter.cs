@@ -1,3 +1,4 @@
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 
 namespace Shield.Workers.Extraction;
@@ -54,6 +55,27 @@ public sealed class ModelCallLimiter : IDisposable
             _slots.Release();
         }
     }
+
+    /// <summary>
+    /// One chat call in a slot, given <paramref name="timeout"/> to answer (not counting the wait for the slot); a call
+    /// past it is cancelled and reported as a <see cref="TimeoutException"/> naming <paramref name="caller"/>.
+    /// </summary>
+    public Task<string> GetResponseTextAsync(
+        IChatClient chat, IReadOnlyList<ChatMessage> messages, TimeSpan timeout, string caller, CancellationToken cancellationToken) =>
+        RunAsync(async token =>
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
+            deadline.CancelAfter(timeout);
+            try
+            {
+                var response = await chat.GetResponseAsync(messages, options: null, deadline.Token).ConfigureAwait(false);
+                return response.Text ?? "";
+            }
+            catch (OperationCanceledException) when (!token.IsCancellationRequested)
+            {
+                throw new TimeoutException($"{caller}: the chat model did not answer within {timeout.TotalSeconds:0.###} s.");
+            }
+        }, cancellationToken);
 
     public void Dispose() => _slots.Dispose();
 }

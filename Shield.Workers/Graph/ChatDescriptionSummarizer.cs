@@ -82,25 +82,12 @@ public sealed class ChatDescriptionSummarizer(IChatClient chat, ModelCallLimiter
             """;
     }
 
-    private Task<string> SummarizeOnceAsync(string subject, IReadOnlyList<string> fragments, CancellationToken cancellationToken)
+    private async Task<string> SummarizeOnceAsync(string subject, IReadOnlyList<string> fragments, CancellationToken cancellationToken)
     {
-        var prompt = Prompt(subject, fragments, _options.Language);
-        return limiter.RunAsync(async token =>
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
-            timeout.CancelAfter(TimeSpan.FromSeconds(_options.ModelTimeoutSeconds));
-            try
-            {
-                var response = await chat.GetResponseAsync([new ChatMessage(ChatRole.User, prompt)], options: null, timeout.Token);
-                var text = response.Text?.Trim();
-                // An empty answer would erase the description; keep the fragments joined instead (LightRAG's short form).
-                return string.IsNullOrEmpty(text) ? string.Join(GraphMergeRules.Separator, fragments) : text;
-            }
-            catch (OperationCanceledException) when (!token.IsCancellationRequested)
-            {
-                throw new TimeoutException($"Summarising {subject}: the chat model did not answer within {_options.ModelTimeoutSeconds} s.");
-            }
-        }, cancellationToken);
+        var text = (await limiter.GetResponseTextAsync(chat, [new ChatMessage(ChatRole.User, Prompt(subject, fragments, _options.Language))],
+            TimeSpan.FromSeconds(_options.ModelTimeoutSeconds), $"Summarising {subject}", cancellationToken)).Trim();
+        // An empty answer would erase the description; keep the fragments joined instead (LightRAG's short form).
+        return text.Length == 0 ? string.Join(GraphMergeRules.Separator, fragments) : text;
     }
 
     private static IEnumerable<List<string>> Group(List<string> fragments)
