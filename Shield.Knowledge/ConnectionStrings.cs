@@ -31,16 +31,21 @@ public static class ConnectionStrings
         return (uri, Value);
     }
 
-    /// <summary>Only the endpoint: keys never reach logs, health answers or traces.</summary>
-    public static string EndpointOnly(string name, string connectionString)
+    /// <summary>
+    /// Only the <c>Endpoint</c> of a connection string, as written, for health answers and logs: keys and passwords
+    /// never reach them. <c>(configured)</c> when there is no readable endpoint.
+    /// </summary>
+    public static string EndpointOnly(string connectionString)
     {
+        var builder = new DbConnectionStringBuilder();
         try
         {
-            return Parse(name, connectionString).Endpoint.ToString();
+            builder.ConnectionString = connectionString;
         }
-        catch (InvalidOperationException)
+        catch (ArgumentException)
         {
-            return "(unreadable connection string)";
+            return "(configured)";
         }
+        return builder.TryGetValue("Endpoint", out var endpoint) && endpoint?.ToString()?.Trim() is { Length: > 0 } text ? text : "(configured)";
     }
 }

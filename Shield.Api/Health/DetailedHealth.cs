@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using Shield.Ingestion.Jobs;
+using Shield.Knowledge;
 using Shield.Ingestion.Persistence;
 using Shield.Ingestion.Streams;
 using Shield.Ingestion.Workers;
@@ -147,13 +148,13 @@ public sealed class DetailedHealth(
     private BackendInfo VectorStore(List<WorkerHeartbeat> heartbeats) =>
         string.IsNullOrWhiteSpace(configuration.GetConnectionString("qdrant"))
             ? new("embedded", "PostgreSQL table 'vectors', exact cosine similarity (no Qdrant configured)", Reported(heartbeats, h => h.VectorStore))
-            : new("qdrant", "Qdrant at " + EndpointOf(configuration.GetConnectionString("qdrant")!), Reported(heartbeats, h => h.VectorStore));
+            : new("qdrant", "Qdrant at " + ConnectionStrings.EndpointOnly(configuration.GetConnectionString("qdrant")!), Reported(heartbeats, h => h.VectorStore));
 
     private BackendInfo ModelBackend(List<WorkerHeartbeat> heartbeats)
     {
         var reported = Reported(heartbeats, h => h.Embedding).Concat(Reported(heartbeats, h => h.Extraction)).ToList();
         var servers = new[] { "chat", "embeddings" }
-            .Select(name => configuration.GetConnectionString(name) is { Length: > 0 } connection ? $"{name}: Ollama at {EndpointOf(connection)}" : null)
+            .Select(name => configuration.GetConnectionString(name) is { Length: > 0 } connection ? $"{name}: Ollama at {ConnectionStrings.EndpointOnly(connection)}" : null)
             .OfType<string>()
             .ToList();
         if (servers.Count == 0)
@@ -169,12 +170,4 @@ public sealed class DetailedHealth(
 
     private static IReadOnlyList<string> Reported(List<WorkerHeartbeat> heartbeats, Func<WorkerHeartbeat, string> select) =>
         [.. heartbeats.Select(select).Where(s => s.Length > 0).Distinct().Order()];
-
-    /// <summary>Only the endpoint of a connection string: keys and passwords never reach a response.</summary>
-    private static string EndpointOf(string connectionString) =>
-        connectionString.Split(';', StringSplitOptions.RemoveEmptyEntries)
-            .Select(part => part.Split('=', 2))
-            .Where(kv => kv.Length == 2 && kv[0].Trim().Equals("Endpoint", StringComparison.OrdinalIgnoreCase))
-            .Select(kv => kv[1].Trim())
-            .FirstOrDefault() ?? "(configured)";
 }

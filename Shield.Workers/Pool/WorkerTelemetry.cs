@@ -8,7 +8,8 @@ public static class WorkerTelemetry
 {
     public const string Name = "Shield";
 
-    public static readonly ActivitySource ActivitySource = new(Name);
+    /// <summary>The same source as the chunk spans (<see cref="Shield.Ingestion.IngestionTelemetry"/>), so stages nest under them.</summary>
+    public static ActivitySource ActivitySource => Shield.Ingestion.IngestionTelemetry.ActivitySource;
 
     private static readonly Meter Meter = new(Name);
 
