@@ -4,13 +4,9 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Shield.Workers.Graph;
+using Shield.Tests.Infrastructure;
 
 namespace Shield.Tests.Models;
 
@@ -27,7 +23,7 @@ public sealed class ScriptedOllamaServer : IAsyncDisposable
     public const int EmbeddingDimensions = 64;
     public const string SummaryPrefix = "Scripted summary of ";
 
-    private readonly WebApplication _app;
+    private LoopbackServer _server = null!;
     private readonly ConcurrentDictionary<string, (string First, string Gleaning)> _script = new();
     private readonly ConcurrentDictionary<string, byte> _models = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentQueue<string> _pulls = new();
@@ -41,9 +37,11 @@ public sealed class ScriptedOllamaServer : IAsyncDisposable
     private int _failedCalls;
     private int _hungCalls;
 
-    private ScriptedOllamaServer(WebApplication app) => _app = app;
+    private ScriptedOllamaServer()
+    {
+    }
 
-    public Uri Endpoint { get; private set; } = null!;
+    public Uri Endpoint => _server.Endpoint;
 
     public int ExtractionCalls => Volatile.Read(ref _extractionCalls);
     public int GleaningCalls => Volatile.Read(ref _gleaningCalls);
@@ -56,26 +54,21 @@ public sealed class ScriptedOllamaServer : IAsyncDisposable
     /// <summary>Starts the server; <paramref name="models"/> are listed as already pulled.</summary>
     public static async Task<ScriptedOllamaServer> StartAsync(params string[] models)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var server = new ScriptedOllamaServer(app);
+        var server = new ScriptedOllamaServer();
         foreach (var model in models) server._models[Normalise(model)] = 0;
 
-        app.MapGet("/", () => "Ollama is running");
-        app.MapGet("/api/version", () => Results.Json(new { version = "0.13.0" }));
-        app.MapGet("/api/tags", () => Results.Json(new
+        server._server = await LoopbackServer.StartAsync(app =>
         {
-            models = server._models.Keys.Order().Select(name => new { name, model = name, size = 1_000_000, digest = "sha256:scripted" }),
-        }));
-        app.MapPost("/api/pull", server.PullAsync);
-        app.MapPost("/api/chat", server.ChatAsync);
-        app.MapPost("/api/embed", server.EmbedAsync);
-
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server.Endpoint = new Uri(address);
+            app.MapGet("/", () => "Ollama is running");
+            app.MapGet("/api/version", () => Results.Json(new { version = "0.13.0" }));
+            app.MapGet("/api/tags", () => Results.Json(new
+            {
+                models = server._models.Keys.Order().Select(name => new { name, model = name, size = 1_000_000, digest = "sha256:scripted" }),
+            }));
+            app.MapPost("/api/pull", server.PullAsync);
+            app.MapPost("/api/chat", server.ChatAsync);
+            app.MapPost("/api/embed", server.EmbedAsync);
+        });
         return server;
     }
 
@@ -94,11 +87,7 @@ public sealed class ScriptedOllamaServer : IAsyncDisposable
 
     public bool HasModel(string model) => _models.ContainsKey(Normalise(model));
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
     private static string Normalise(string model) => model.Contains(':', StringComparison.Ordinal) ? model : model + ":latest";
 

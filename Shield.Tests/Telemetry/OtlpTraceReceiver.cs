@@ -1,12 +1,8 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Shield.Tests.Telemetry.Otlp;
+using Shield.Tests.Infrastructure;
 
 namespace Shield.Tests.Telemetry;
 
@@ -21,41 +17,36 @@ public sealed record ReceivedSpan(
 /// </summary>
 public sealed class OtlpTraceReceiver : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private LoopbackServer _server = null!;
 
-    private OtlpTraceReceiver(WebApplication app) => _app = app;
+    private OtlpTraceReceiver()
+    {
+    }
 
-    public Uri Endpoint { get; private set; } = null!;
+    public Uri Endpoint => _server.Endpoint;
 
     public ConcurrentQueue<ReceivedSpan> Spans { get; } = new();
 
     public static async Task<OtlpTraceReceiver> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var receiver = new OtlpTraceReceiver(app);
-        app.MapPost("/v1/traces", async (HttpContext context) =>
+        var receiver = new OtlpTraceReceiver();
+        receiver._server = await LoopbackServer.StartAsync(app =>
         {
-            using var body = new MemoryStream();
-            await context.Request.Body.CopyToAsync(body);
-            receiver.Add(ExportTraceServiceRequest.Parser.ParseFrom(body.ToArray()));
-            context.Response.ContentType = "application/x-protobuf";
+            app.MapPost("/v1/traces", async (HttpContext context) =>
+            {
+                using var body = new MemoryStream();
+                await context.Request.Body.CopyToAsync(body);
+                receiver.Add(ExportTraceServiceRequest.Parser.ParseFrom(body.ToArray()));
+                context.Response.ContentType = "application/x-protobuf";
+            });
+            // Metrics and logs are exported to the same endpoint; accept and drop them.
+            app.MapPost("/v1/metrics", () => Results.Ok());
+            app.MapPost("/v1/logs", () => Results.Ok());
         });
-        // Metrics and logs are exported to the same endpoint; accept and drop them.
-        app.MapPost("/v1/metrics", () => Results.Ok());
-        app.MapPost("/v1/logs", () => Results.Ok());
-        await app.StartAsync();
-        receiver.Endpoint = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         return receiver;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
     private void Add(ExportTraceServiceRequest request)
     {
