@@ -80,21 +80,42 @@ public sealed record ChunkMessage(
             return null;
         }
 
-        string? Get(string name) => entry.Values.FirstOrDefault(v => v.Name == name) is { Value.IsNull: false } pair
-            ? pair.Value.ToString()
-            : null;
+        // One pass, each name turned into a string once: comparing RedisValues with strings field by field (which
+        // tries them as numbers first) was a third of a worker's CPU per chunk at high rates.
+        string? jobText = null, indexText = null, chunkId = null, text = null, sourceUri = null, sourceType = null,
+            metadata = null, traceParent = null, attemptText = null, traceState = null, retryOf = null;
+        foreach (var field in entry.Values)
+        {
+            if (field.Value.IsNull)
+            {
+                continue;
+            }
+            switch ((string?)field.Name)
+            {
+                case JobIdField: jobText = (string?)field.Value; break;
+                case ChunkIndexField: indexText = (string?)field.Value; break;
+                case ChunkIdField: chunkId = (string?)field.Value; break;
+                case TextField: text = (string?)field.Value; break;
+                case SourceUriField: sourceUri = (string?)field.Value; break;
+                case SourceTypeField: sourceType = (string?)field.Value; break;
+                case MetadataField: metadata = (string?)field.Value; break;
+                case TraceParentField: traceParent = (string?)field.Value; break;
+                case AttemptField: attemptText = (string?)field.Value; break;
+                case TraceStateField: traceState = (string?)field.Value; break;
+                case RetryOfField: retryOf = (string?)field.Value; break;
+            }
+        }
 
-        if (!Guid.TryParse(Get(JobIdField), out var jobId))
+        if (!Guid.TryParse(jobText, out var jobId))
         {
             problem = $"field '{JobIdField}' is missing or not a UUID";
             return null;
         }
-        if (!int.TryParse(Get(ChunkIndexField), out var index) || index < 0)
+        if (!int.TryParse(indexText, out var index) || index < 0)
         {
             problem = $"field '{ChunkIndexField}' is missing or not a non-negative integer";
             return null;
         }
-        var text = Get(TextField);
         if (text is null)
         {
             problem = $"field '{TextField}' is missing";
@@ -104,14 +125,14 @@ public sealed record ChunkMessage(
         return new ChunkMessage(
             jobId,
             index,
-            Get(ChunkIdField) ?? ChunkIds.ForContent(text),
+            chunkId ?? ChunkIds.ForContent(text),
             text,
-            Get(SourceUriField) ?? "",
-            Get(SourceTypeField) ?? "",
-            Get(MetadataField) ?? "{}",
-            Get(TraceParentField),
-            int.TryParse(Get(AttemptField), out var attempt) && attempt > 1 ? attempt : 1,
-            Get(TraceStateField),
-            Get(RetryOfField));
+            sourceUri ?? "",
+            sourceType ?? "",
+            metadata ?? "{}",
+            traceParent,
+            int.TryParse(attemptText, out var attempt) && attempt > 1 ? attempt : 1,
+            traceState,
+            retryOf);
     }
 }
