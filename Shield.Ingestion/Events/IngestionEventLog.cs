@@ -9,8 +9,9 @@ public readonly record struct StoredEvent(string Id, string EventType, string? J
 public sealed class IngestionEventLog(IConnectionMultiplexer redis)
 {
     /// <summary>
-    /// About this many events are kept for replay (Redis trims in whole nodes, hence "about"); at a few hundred
-    /// bytes each that bounds the log to tens of megabytes however long the system runs.
+    /// At most about this many events are kept for replay (Redis trims in whole nodes, hence "about"); at a few
+    /// hundred bytes each that bounds the log to tens of megabytes however busy the system is. Independently, the
+    /// Workers drop events older than the job status TTL, so a quiet system's log shrinks back.
     /// </summary>
     public const int RetainedEvents = 100_000;
 

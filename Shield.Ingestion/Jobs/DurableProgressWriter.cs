@@ -13,7 +13,7 @@ namespace Shield.Ingestion.Jobs;
 /// chunks per second), the latest counts of each job are written once per <see cref="FlushInterval"/>.
 /// <para>
 /// Only non-terminal progress goes through here; a job's terminal state is still written before its last entry is
-/// acknowledged (see <see cref="JobStore.RecordOutcomeAsync"/>). What a crash can lose is therefore at most the
+/// acknowledged (see <see cref="JobStore.RecordOutcomesAsync"/>). What a crash can lose is therefore at most the
 /// last interval of a running job's progress in the PostgreSQL copy, never a finished job's outcome. It is
 /// recovered without any replay: Redis holds the authoritative counts and every write is absolute (GREATEST), so
 /// the next outcome any worker records for the job, or its terminal write, brings the row up to date.
@@ -27,6 +27,10 @@ public sealed partial class DurableProgressWriter(
 
     private readonly ConcurrentDictionary<Guid, Progress> _pending = new();
 
+    /// <summary>Released when progress arrives while none was waiting: an idle process does not wake at all.</summary>
+    private readonly SemaphoreSlim _arrived = new(0, 1);
+    private int _signalled;
+
     /// <summary>A job's latest progress, merged so that counts and timestamps only move forward.</summary>
     public sealed record Progress(int ChunksProcessed, int ChunksFailed, string Status, DateTimeOffset StartedAt, string? Error)
     {
@@ -39,22 +43,38 @@ public sealed partial class DurableProgressWriter(
     }
 
     /// <summary>Queues the job's progress for the next flush (merged with anything still queued for it).</summary>
-    public void Enqueue(Guid jobId, Progress progress) =>
+    public void Enqueue(Guid jobId, Progress progress)
+    {
         _pending.AddOrUpdate(jobId, progress, (_, queued) => queued.Merge(progress));
+        if (Interlocked.Exchange(ref _signalled, 1) == 0)
+        {
+            _arrived.Release();
+        }
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(FlushInterval);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+            while (true)
             {
+                // Sleep until something is queued, then let a flush interval's worth of progress gather.
+                await _arrived.WaitAsync(stoppingToken);
+                await Task.Delay(FlushInterval, stoppingToken);
+                // Cleared before the flush: progress queued from here on signals the next round.
+                Volatile.Write(ref _signalled, 0);
                 await FlushAsync(CancellationToken.None);
             }
         }
         catch (OperationCanceledException)
         {
         }
+    }
+
+    public override void Dispose()
+    {
+        _arrived.Dispose();
+        base.Dispose();
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)

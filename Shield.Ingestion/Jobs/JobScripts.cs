@@ -7,90 +7,108 @@ namespace Shield.Ingestion.Jobs;
 /// </summary>
 internal static class JobScripts
 {
-    // KEYS[1] job hash, KEYS[2] event stream
-    // ARGV[1] job id, ARGV[2] now (ISO-8601), ARGV[3] event retention, ARGV[4] notify channel
-    // Returns 1 for the job's first chunk, 0 otherwise, 2 when the job was cancelled (its chunks are skipped): one round
-    // trip where the worker used to check for cancellation and mark the start separately.
-    public const string MarkStarted = """
-        if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-        if redis.call('HGET', KEYS[1], 'status') == 'cancelled' then return 2 end
-        if redis.call('HSETNX', KEYS[1], 'started_at', ARGV[2]) == 0 then return 0 end
-        if redis.call('HGET', KEYS[1], 'status') == 'queued' then
-          redis.call('HSET', KEYS[1], 'status', 'processing')
+    // KEYS[1] event stream, KEYS[2..] the hashes of the jobs a consumer's batch of chunks belongs to
+    // ARGV[1] now (ISO-8601), ARGV[2] event retention, ARGV[3] notify channel, ARGV[4..] the job ids, in KEYS' order
+    // Returns one answer per job: 1 when this call started the job (its first chunk), 0 otherwise, 2 when the job was
+    // cancelled (its chunks are skipped). One round trip per batch where a worker used to check for cancellation and
+    // mark the start per chunk.
+    public const string BeginChunks = """
+        local answers = {}
+        local appended = nil
+        for i = 2, #KEYS do
+          local key, jobId = KEYS[i], ARGV[i + 2]
+          local answer = 0
+          local status = redis.call('HGET', key, 'status')
+          if status == 'cancelled' then
+            answer = 2
+          elseif status and redis.call('HSETNX', key, 'started_at', ARGV[1]) == 1 then
+            if status == 'queued' then redis.call('HSET', key, 'status', 'processing') end
+            local payload = cjson.encode({event_type = 'ingestion.started', job_id = jobId, timestamp = ARGV[1],
+              data = {chunks_total = tonumber(redis.call('HGET', key, 'chunks_total'))}})
+            appended = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'type', 'ingestion.started', 'job', jobId, 'data', payload)
+            answer = 1
+          end
+          answers[#answers + 1] = answer
         end
-        local payload = cjson.encode({event_type = 'ingestion.started', job_id = ARGV[1], timestamp = ARGV[2],
-          data = {chunks_total = tonumber(redis.call('HGET', KEYS[1], 'chunks_total'))}})
-        local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'type', 'ingestion.started', 'job', ARGV[1], 'data', payload)
-        redis.call('PUBLISH', ARGV[4], id)
-        return 1
+        if appended then redis.call('PUBLISH', ARGV[3], appended) end
+        return answers
         """;
 
-    // KEYS[1] job hash, KEYS[2] set of finished chunk indexes, KEYS[3] event stream, KEYS[4] completion-rate bucket
-    // ARGV[1] job id, ARGV[2] chunk index, ARGV[3] now (ISO-8601), ARGV[4] now (unix ms),
-    // ARGV[5] seconds a finished job is kept, ARGV[6] event retention, ARGV[7] notify channel,
-    // ARGV[8] 'processed' | 'failed', ARGV[9] error (may be empty), ARGV[10] seconds a rate bucket is kept
-    // KEYS[5] ingestion stream; ARGV[11] the chunk's stream entry id ('' = do not acknowledge), ARGV[12] consumer group
-    // Returns {applied (1 new, 0 duplicate, 2 job cancelled, -1 unknown job), processed, failed, total, status, terminal (1 if this call ended the job),
-    //   acknowledged (1 when the entry was XACKed here)}
-    // The entry is acknowledged in the same step unless the job is now finished: a finished job's PostgreSQL row must be
-    // written before its entry is acknowledged (so a crash in between redelivers it), which the caller then does.
-    public const string RecordChunkOutcome = """
-        local function outcome()
-        if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 0, 0, 0, '', 0} end
-        local function snapshot(applied, terminal)
-          local v = redis.call('HMGET', KEYS[1], 'chunks_processed', 'chunks_failed', 'chunks_total', 'status')
-          return {applied, tonumber(v[1]), tonumber(v[2]), tonumber(v[3]), v[4], terminal}
-        end
-        if redis.call('HGET', KEYS[1], 'status') == 'cancelled' then return snapshot(2, 0) end
-        if redis.call('SADD', KEYS[2], ARGV[2]) == 0 then return snapshot(0, 0) end
-
-        local failedOutcome = ARGV[8] == 'failed'
-        redis.call('HINCRBY', KEYS[1], failedOutcome and 'chunks_failed' or 'chunks_processed', 1)
-        if failedOutcome and ARGV[9] ~= '' then redis.call('HSETNX', KEYS[1], 'error', ARGV[9]) end
-        if not failedOutcome then
-          redis.call('INCR', KEYS[4])
-          redis.call('EXPIRE', KEYS[4], ARGV[10])
+    // KEYS[1] event stream, KEYS[2] ingestion stream, KEYS[3] completion-rate bucket,
+    // KEYS[4 + 2(i-1)], KEYS[5 + 2(i-1)] the i-th outcome's job hash and set of finished chunk indexes
+    // ARGV[1] now (ISO-8601), ARGV[2] now (unix ms), ARGV[3] seconds a finished job is kept, ARGV[4] event retention,
+    // ARGV[5] notify channel, ARGV[6] seconds a rate bucket is kept, ARGV[7] consumer group,
+    // ARGV[8 + 5(i-1) ..] the i-th outcome: job id, chunk index, 'processed' | 'failed', error (may be empty),
+    //   its stream entry id ('' = do not acknowledge)
+    // Returns one array per outcome, in order: {applied (1 new, 0 duplicate, 2 job cancelled, -1 unknown job), processed,
+    //   failed, total, status, terminal (1 if this outcome ended the job), acknowledged (1 when its entry was XACKed here)}
+    // Each counted outcome appends its own ingestion.progress event (and the job's last one its terminal event); one
+    // PUBLISH wakes event readers for the whole call. An entry is acknowledged in the same step unless its job is now
+    // finished: a finished job's PostgreSQL row must be written before its entry is acknowledged (so a crash in between
+    // redelivers it), which the caller then does.
+    public const string RecordChunkOutcomes = """
+        local appended = nil
+        local function append(jobId, eventType, data)
+          local payload = cjson.encode({event_type = eventType, job_id = jobId, timestamp = ARGV[1], data = data})
+          appended = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '*', 'type', eventType, 'job', jobId, 'data', payload)
         end
 
-        local v = redis.call('HMGET', KEYS[1], 'chunks_processed', 'chunks_failed', 'chunks_total', 'created_at_ms')
-        local processed, failed, total = tonumber(v[1]), tonumber(v[2]), tonumber(v[3])
-        local percent = 0
-        if total > 0 then percent = math.floor((processed + failed) * 10000 / total + 0.5) / 100 end
+        local function outcome(hash, finished, jobId, index, kind, err)
+          local function snapshot(applied, terminal)
+            local v = redis.call('HMGET', hash, 'chunks_processed', 'chunks_failed', 'chunks_total', 'status')
+            return {applied, tonumber(v[1]), tonumber(v[2]), tonumber(v[3]), v[4], terminal}
+          end
+          local status = redis.call('HGET', hash, 'status')
+          if not status then return {-1, 0, 0, 0, '', 0} end
+          if status == 'cancelled' then return snapshot(2, 0) end
+          if redis.call('SADD', finished, index) == 0 then return snapshot(0, 0) end
 
-        local function append(eventType, data)
-          local payload = cjson.encode({event_type = eventType, job_id = ARGV[1], timestamp = ARGV[3], data = data})
-          local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'type', eventType, 'job', ARGV[1], 'data', payload)
-          redis.call('PUBLISH', ARGV[7], id)
+          local failedOutcome = kind == 'failed'
+          redis.call('HINCRBY', hash, failedOutcome and 'chunks_failed' or 'chunks_processed', 1)
+          if failedOutcome and err ~= '' then redis.call('HSETNX', hash, 'error', err) end
+          if not failedOutcome then redis.call('INCR', KEYS[3]) end
+
+          local v = redis.call('HMGET', hash, 'chunks_processed', 'chunks_failed', 'chunks_total', 'created_at_ms')
+          local processed, failed, total = tonumber(v[1]), tonumber(v[2]), tonumber(v[3])
+          local percent = 0
+          if total > 0 then percent = math.floor((processed + failed) * 10000 / total + 0.5) / 100 end
+          append(jobId, 'ingestion.progress', {chunks_processed = processed, chunks_failed = failed,
+            chunks_total = total, percent_complete = percent})
+
+          if processed + failed < total then return snapshot(1, 0) end
+
+          local final = 'completed'
+          if failed > 0 then final = 'failed' end
+          redis.call('HSET', hash, 'status', final, 'completed_at', ARGV[1])
+          -- The TTL starts at the terminal state, not at creation: a long job never loses its record midway.
+          redis.call('EXPIRE', hash, ARGV[3])
+          redis.call('EXPIRE', finished, ARGV[3])
+          local duration = (tonumber(ARGV[2]) - tonumber(v[4] or ARGV[2])) / 1000
+          local data = {chunks_processed = processed, chunks_failed = failed, chunks_total = total,
+            duration_seconds = duration}
+          local firstError = redis.call('HGET', hash, 'error')
+          if firstError then data.error = firstError end
+          append(jobId, 'ingestion.' .. final, data)
+          return snapshot(1, 1)
         end
 
-        append('ingestion.progress', {chunks_processed = processed, chunks_failed = failed,
-          chunks_total = total, percent_complete = percent})
-
-        if processed + failed < total then return snapshot(1, 0) end
-
-        local status = 'completed'
-        if failed > 0 then status = 'failed' end
-        redis.call('HSET', KEYS[1], 'status', status, 'completed_at', ARGV[3])
-        -- The TTL starts at the terminal state, not at creation: a long job never loses its record midway.
-        redis.call('EXPIRE', KEYS[1], ARGV[5])
-        redis.call('EXPIRE', KEYS[2], ARGV[5])
-        local duration = (tonumber(ARGV[4]) - tonumber(v[4] or ARGV[4])) / 1000
-        local data = {chunks_processed = processed, chunks_failed = failed, chunks_total = total,
-          duration_seconds = duration}
-        local firstError = redis.call('HGET', KEYS[1], 'error')
-        if firstError then data.error = firstError end
-        append('ingestion.' .. status, data)
-        return snapshot(1, 1)
+        local results = {}
+        local acknowledge = {}
+        for i = 0, (#ARGV - 7) / 5 - 1 do
+          local a = 8 + 5 * i
+          local result = outcome(KEYS[4 + 2 * i], KEYS[5 + 2 * i], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3])
+          result[7] = 0
+          local finishedJob = result[5] == 'completed' or result[5] == 'failed' or result[5] == 'cancelled'
+          if ARGV[a + 4] ~= '' and (result[1] == -1 or result[1] == 2 or not finishedJob) then
+            acknowledge[#acknowledge + 1] = ARGV[a + 4]
+            result[7] = 1
+          end
+          results[#results + 1] = result
         end
-
-        local result = outcome()
-        result[7] = 0
-        local finished = result[5] == 'completed' or result[5] == 'failed' or result[5] == 'cancelled'
-        if ARGV[11] ~= '' and (result[1] == -1 or result[1] == 2 or not finished) then
-          redis.call('XACK', KEYS[5], ARGV[12], ARGV[11])
-          result[7] = 1
-        end
-        return result
+        if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('EXPIRE', KEYS[3], ARGV[6]) end
+        if #acknowledge > 0 then redis.call('XACK', KEYS[2], ARGV[7], unpack(acknowledge)) end
+        if appended then redis.call('PUBLISH', ARGV[5], appended) end
+        return results
         """;
 
     // KEYS[1] job hash, KEYS[2] finished set, KEYS[3] event stream

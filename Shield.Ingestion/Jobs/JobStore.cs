@@ -145,75 +145,122 @@ public sealed partial class JobStore(
     public async Task<bool> MarkStartedAsync(Guid jobId, CancellationToken cancellationToken) =>
         await BeginChunkAsync(jobId, cancellationToken) == ChunkStart.First;
 
+    /// <summary>What a worker does before running a chunk: see <see cref="BeginChunksAsync"/>.</summary>
+    public async Task<ChunkStart> BeginChunkAsync(Guid jobId, CancellationToken cancellationToken) =>
+        (await BeginChunksAsync([jobId], cancellationToken))[0];
+
     /// <summary>
-    /// What a worker does before running a chunk, in one round trip: tells it whether the job was cancelled (skip the
-    /// chunk) and otherwise marks the job started if this is its first chunk (only that caller emits <c>ingestion.started</c>).
+    /// What a worker does before running a batch of chunks, in one round trip for all of their jobs: tells it which
+    /// jobs were cancelled (skip their chunks) and marks the others started where this is their first chunk (only that
+    /// caller emits <c>ingestion.started</c>).
     /// </summary>
-    public async Task<ChunkStart> BeginChunkAsync(Guid jobId, CancellationToken cancellationToken)
+    /// <param name="jobIds">Distinct job ids; the answers come back in the same order.</param>
+    public async Task<ChunkStart[]> BeginChunksAsync(IReadOnlyList<Guid> jobIds, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var answer = (int)await redis.GetDatabase().ScriptEvaluateAsync(JobScripts.MarkStarted,
-            [JobKeys.Hash(jobId), EventStream.Key],
-            [jobId.ToString(), Iso(now), IngestionEventLog.RetainedEvents, EventStream.NotifyChannel]);
-        if (answer == 2)
+        var keys = new RedisKey[jobIds.Count + 1];
+        var args = new RedisValue[jobIds.Count + 3];
+        keys[0] = EventStream.Key;
+        args[0] = Iso(now);
+        args[1] = IngestionEventLog.RetainedEvents;
+        args[2] = EventStream.NotifyChannel;
+        for (var i = 0; i < jobIds.Count; i++)
         {
-            return ChunkStart.Cancelled;
+            keys[i + 1] = JobKeys.Hash(jobIds[i]);
+            args[i + 3] = jobIds[i].ToString();
         }
-        var first = answer == 1;
-        if (first && progressWriter is not null)
+        var answers = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(JobScripts.BeginChunks, keys, args))!;
+
+        var starts = new ChunkStart[jobIds.Count];
+        for (var i = 0; i < starts.Length; i++)
         {
-            // Workers coalesce the row's start with its progress (DurableProgressWriter): no commit on the pickup path.
-            progressWriter.Enqueue(jobId, new DurableProgressWriter.Progress(0, 0, JobStatus.Processing, now, null));
+            starts[i] = (int)answers[i] switch { 1 => ChunkStart.First, 2 => ChunkStart.Cancelled, _ => ChunkStart.Continued };
+            if (starts[i] != ChunkStart.First)
+            {
+                continue;
+            }
+            if (progressWriter is not null)
+            {
+                // Workers coalesce the row's start with its progress (DurableProgressWriter): no commit on the pickup path.
+                progressWriter.Enqueue(jobIds[i], new DurableProgressWriter.Progress(0, 0, JobStatus.Processing, now, null));
+            }
+            else
+            {
+                var jobId = jobIds[i];
+                await db.Jobs.Where(j => j.Id == jobId && j.StartedAt == null)
+                    .ExecuteUpdateAsync(s => s
+                        .SetProperty(j => j.StartedAt, now)
+                        .SetProperty(j => j.Status, j => j.Status == JobStatus.Queued ? JobStatus.Processing : j.Status),
+                        cancellationToken);
+            }
         }
-        else if (first)
-        {
-            await db.Jobs.Where(j => j.Id == jobId && j.StartedAt == null)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(j => j.StartedAt, now)
-                    .SetProperty(j => j.Status, j => j.Status == JobStatus.Queued ? JobStatus.Processing : j.Status),
-                    cancellationToken);
-        }
-        return first ? ChunkStart.First : ChunkStart.Continued;
+        return starts;
     }
 
-    /// <summary>
-    /// Counts a chunk's outcome once (a redelivered chunk is a duplicate and changes nothing), emits the progress
-    /// event and, for the job's last chunk, the terminal event; then brings the durable row up to date.
-    /// </summary>
-    /// <param name="acknowledge">
-    /// The chunk's entry on <see cref="IngestionStream.Key"/>: it is XACKed in the same step (one round trip less per
-    /// chunk) unless the job is now finished, when the caller acknowledges it after this returns, i.e. after the
-    /// finished job's PostgreSQL row is written. See <see cref="ChunkOutcome.Acknowledged"/>.
-    /// </param>
+    /// <summary>Records one chunk's outcome: see <see cref="RecordOutcomesAsync"/>.</summary>
     public async Task<ChunkOutcome> RecordOutcomeAsync(
         Guid jobId, int chunkIndex, bool succeeded, string? error, TimeSpan finishedJobTtl, CancellationToken cancellationToken,
-        RedisValue acknowledge = default)
+        RedisValue acknowledge = default) =>
+        (await RecordOutcomesAsync([new(jobId, chunkIndex, succeeded, error, acknowledge)], finishedJobTtl, cancellationToken))[0];
+
+    /// <summary>
+    /// Counts each chunk's outcome once (a redelivered chunk is a duplicate and changes nothing), emits its progress
+    /// event and, for a job's last chunk, the terminal event, all in one round trip; then brings the durable rows up to
+    /// date. Results come back in the order of <paramref name="outcomes"/>.
+    /// </summary>
+    /// <remarks>
+    /// An outcome's <see cref="ChunkOutcomeToRecord.Acknowledge"/> entry on <see cref="IngestionStream.Key"/> is
+    /// XACKed in the same step unless its job is now finished; then the caller acknowledges it after this returns,
+    /// i.e. after the finished job's PostgreSQL row is written. See <see cref="ChunkOutcome.Acknowledged"/>.
+    /// </remarks>
+    public async Task<ChunkOutcome[]> RecordOutcomesAsync(
+        IReadOnlyList<ChunkOutcomeToRecord> outcomes, TimeSpan finishedJobTtl, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(JobScripts.RecordChunkOutcome,
-            [JobKeys.Hash(jobId), JobKeys.FinishedChunks(jobId), EventStream.Key, JobKeys.CompletionBucket(now.ToUnixTimeSeconds()), IngestionStream.Key],
-            [
-                jobId.ToString(), chunkIndex, Iso(now), now.ToUnixTimeMilliseconds(),
-                (long)finishedJobTtl.TotalSeconds, IngestionEventLog.RetainedEvents, EventStream.NotifyChannel,
-                succeeded ? "processed" : "failed", error ?? "", RateBucketLifetimeSeconds,
-                acknowledge.IsNull ? "" : acknowledge, IngestionStream.ConsumerGroup,
-            ]))!;
-
-        var outcome = new ChunkOutcome(
-            (int)result[0] switch
-            {
-                1 => OutcomeDisposition.Recorded,
-                0 => OutcomeDisposition.Duplicate,
-                2 => OutcomeDisposition.Cancelled,
-                _ => OutcomeDisposition.UnknownJob,
-            },
-            (int)result[1], (int)result[2], (int)result[3], result[4].ToString(), (int)result[5] == 1, (int)result[6] == 1);
-
-        if (outcome.Disposition is OutcomeDisposition.Recorded or OutcomeDisposition.Duplicate)
+        var keys = new RedisKey[3 + 2 * outcomes.Count];
+        var args = new RedisValue[7 + 5 * outcomes.Count];
+        keys[0] = EventStream.Key;
+        keys[1] = IngestionStream.Key;
+        keys[2] = JobKeys.CompletionBucket(now.ToUnixTimeSeconds());
+        args[0] = Iso(now);
+        args[1] = now.ToUnixTimeMilliseconds();
+        args[2] = (long)finishedJobTtl.TotalSeconds;
+        args[3] = IngestionEventLog.RetainedEvents;
+        args[4] = EventStream.NotifyChannel;
+        args[5] = RateBucketLifetimeSeconds;
+        args[6] = IngestionStream.ConsumerGroup;
+        for (var i = 0; i < outcomes.Count; i++)
         {
-            await SaveDurableCopyAsync(jobId, outcome, error, now, cancellationToken);
+            var o = outcomes[i];
+            keys[3 + 2 * i] = JobKeys.Hash(o.JobId);
+            keys[4 + 2 * i] = JobKeys.FinishedChunks(o.JobId);
+            args[7 + 5 * i] = o.JobId.ToString();
+            args[8 + 5 * i] = o.ChunkIndex;
+            args[9 + 5 * i] = o.Succeeded ? "processed" : "failed";
+            args[10 + 5 * i] = o.Error ?? "";
+            args[11 + 5 * i] = o.Acknowledge.IsNull ? "" : o.Acknowledge;
         }
-        return outcome;
+        var results = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(JobScripts.RecordChunkOutcomes, keys, args))!;
+
+        var recorded = new ChunkOutcome[outcomes.Count];
+        for (var i = 0; i < recorded.Length; i++)
+        {
+            var result = (RedisResult[])results[i]!;
+            recorded[i] = new ChunkOutcome(
+                (int)result[0] switch
+                {
+                    1 => OutcomeDisposition.Recorded,
+                    0 => OutcomeDisposition.Duplicate,
+                    2 => OutcomeDisposition.Cancelled,
+                    _ => OutcomeDisposition.UnknownJob,
+                },
+                (int)result[1], (int)result[2], (int)result[3], result[4].ToString(), (int)result[5] == 1, (int)result[6] == 1);
+            if (recorded[i].Disposition is OutcomeDisposition.Recorded or OutcomeDisposition.Duplicate)
+            {
+                await SaveDurableCopyAsync(outcomes[i].JobId, recorded[i], outcomes[i].Error, now, cancellationToken);
+            }
+        }
+        return recorded;
     }
 
     /// <summary>
@@ -367,7 +414,11 @@ public sealed partial class JobStore(
     private partial void LogEnqueueFailed(Guid jobId, Exception exception);
 }
 
-/// <summary>What <see cref="JobStore.BeginChunkAsync"/> found.</summary>
+/// <summary>One chunk's outcome for <see cref="JobStore.RecordOutcomesAsync"/>.</summary>
+/// <param name="Acknowledge">The chunk's stream entry, acknowledged with the outcome; null to leave it alone.</param>
+public readonly record struct ChunkOutcomeToRecord(Guid JobId, int ChunkIndex, bool Succeeded, string? Error, RedisValue Acknowledge = default);
+
+/// <summary>What <see cref="JobStore.BeginChunksAsync"/> found for a job.</summary>
 public enum ChunkStart
 {
     /// <summary>This was the job's first chunk: the job is now started.</summary>

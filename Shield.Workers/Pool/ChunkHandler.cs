@@ -9,132 +9,212 @@ using StackExchange.Redis;
 namespace Shield.Workers.Pool;
 
 /// <summary>
-/// Takes one stream entry from delivered to acknowledged: marks the job started, runs the processor with a
-/// timeout and retries, records the outcome once, dead-letters what used up its attempts, then XACKs.
-/// Anything that throws out of here leaves the entry pending, to be claimed again later: nothing is dropped.
+/// Takes a consumer's batch of stream entries from delivered to acknowledged: checks the batch's jobs for cancellation
+/// and marks them started (one round trip), runs each chunk with a timeout and retries, hands its outcome to the
+/// <see cref="OutcomeRecorder"/> (which counts it once and acknowledges the entry) and dead-letters what used up its
+/// attempts. Anything that throws out of here leaves the entry pending, to be claimed again later: nothing is dropped.
 /// </summary>
 public sealed partial class ChunkHandler(
     IConnectionMultiplexer redis,
     IServiceScopeFactory scopes,
     RetrySchedule retries,
+    OutcomeRecorder recorder,
     IOptions<WorkerOptions> options,
     TimeProvider time,
     ILogger<ChunkHandler> logger)
 {
+    /// <summary>
+    /// How old a batch's cancellation check may be when one of its chunks starts; past this (slow chunks, such as
+    /// model calls) the job is asked again, so cancelling a job stops its queued chunks within about a second.
+    /// </summary>
+    private static readonly TimeSpan StartCheckLifetime = TimeSpan.FromSeconds(1);
+
     private readonly WorkerOptions _options = options.Value;
 
-    /// <summary>Handles one entry. Returns false when shutdown cut it short and it was left pending.</summary>
-    public async Task<bool> HandleAsync(StreamEntry entry, string consumer, CancellationToken drainToken)
+    /// <summary>
+    /// Handles a batch in order. Each handled chunk's outcome is recorded in the background; the task that completes
+    /// when it is recorded and acknowledged goes into <paramref name="recordings"/>, which the consumer awaits before
+    /// it retires. Returns how many entries it got through: fewer than the batch when shutdown's deadline cut it
+    /// short, and the rest stays pending for another consumer.
+    /// </summary>
+    public async Task<int> HandleBatchAsync(StreamEntry[] entries, string consumer, ICollection<Task> recordings, CancellationToken drainToken)
     {
-        var message = ChunkMessage.FromStreamEntry(entry, out var problem);
-        if (message is null)
+        var messages = new ChunkMessage?[entries.Length];
+        for (var i = 0; i < entries.Length; i++)
         {
-            // Unreadable entries cannot be processed however often they are retried: keep them, visibly.
-            await DeadLetterAsync(entry.Id, entry.Values ?? [], problem!, attempts: 1);
-            await AcknowledgeAsync(entry.Id);
-            LogMalformedEntry(entry.Id.ToString(), problem!);
-            return true;
+            messages[i] = ChunkMessage.FromStreamEntry(entries[i], out var problem);
+            if (messages[i] is null)
+            {
+                // Unreadable entries cannot be processed however often they are retried: keep them, visibly.
+                await DeadLetterAsync(entries[i].Id, entries[i].Values ?? [], problem!, attempts: 1);
+                await AcknowledgeAsync(entries[i].Id);
+                LogMalformedEntry(entries[i].Id.ToString(), problem!);
+            }
         }
 
-        using var activity = IngestionTelemetry.StartProcess(message, entry.Id.ToString(), consumer);
-        await using var scope = scopes.CreateAsyncScope();
-        var jobs = scope.ServiceProvider.GetRequiredService<JobStore>();
-        var processor = scope.ServiceProvider.GetRequiredService<IChunkProcessor>();
+        var starts = new Dictionary<Guid, ChunkStart>();
+        var checkedAt = 0L;
+        for (var i = 0; i < entries.Length; i++)
+        {
+            if (messages[i] is not { } message)
+            {
+                continue;
+            }
+            if (checkedAt == 0 || time.GetElapsedTime(checkedAt) > StartCheckLifetime)
+            {
+                // One round trip for the jobs of the rest of the batch: skip a cancelled job's chunks, otherwise mark
+                // each job started if this is its first chunk.
+                var jobIds = messages.Skip(i).OfType<ChunkMessage>().Select(m => m.JobId).Distinct().ToArray();
+                var rest = entries.Skip(i).Select(e => e.Id).ToArray();
+                if (!await ThroughOutagesAsync(async () =>
+                    {
+                        await using var scope = scopes.CreateAsyncScope();
+                        var answers = await scope.ServiceProvider.GetRequiredService<JobStore>().BeginChunksAsync(jobIds, drainToken);
+                        for (var j = 0; j < jobIds.Length; j++) starts[jobIds[j]] = answers[j];
+                    }, rest, consumer, drainToken))
+                {
+                    return i;
+                }
+                checkedAt = time.GetTimestamp();
+            }
+            if (starts[message.JobId] == ChunkStart.Cancelled)
+            {
+                await AcknowledgeAsync(entries[i].Id);
+                LogSkippedCancelled(message.JobId, message.ChunkIndex);
+                continue;
+            }
 
-        // One round trip: skip a cancelled job's chunk, otherwise mark the job started (first chunk only).
-        var start = ChunkStart.Continued;
-        if (!await ThroughOutagesAsync(async () => start = await jobs.BeginChunkAsync(message.JobId, drainToken), entry.Id, consumer, drainToken))
-        {
-            return false;
-        }
-        if (start == ChunkStart.Cancelled)
-        {
-            await AcknowledgeAsync(entry.Id);
-            LogSkippedCancelled(message.JobId, message.ChunkIndex);
-            return true;
-        }
-
-        var started = time.GetTimestamp();
-        string? error = null;
-        for (var outageWaits = 1; ; outageWaits++)
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(drainToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(_options.TimeoutSeconds));
             try
             {
-                await processor.ProcessAsync(message, timeout.Token);
-                break;
-            }
-            catch (OperationCanceledException) when (drainToken.IsCancellationRequested)
-            {
-                LogLeftPending(message.JobId, message.ChunkIndex, entry.Id.ToString());
-                return false;
-            }
-            catch (Exception ex) when (!timeout.IsCancellationRequested && DependencyOutage.IsOutage(ex))
-            {
-                // PostgreSQL or Redis is unreachable: that is not the chunk's fault, so it costs no attempt.
-                // Hold the entry, keep it claimed, and try again once the dependency answers.
-                LogOutage(ex, message.JobId, message.ChunkIndex);
-                if (!await WaitOutOutageAsync(entry.Id, consumer, outageWaits, drainToken))
+                if (await HandleAsync(entries[i], message, consumer, drainToken) is not { } recording)
                 {
-                    return false;
+                    return i;
+                }
+                recordings.Add(recording);
+            }
+            catch (Exception ex) when (!drainToken.IsCancellationRequested)
+            {
+                // Most likely Redis or PostgreSQL is unreachable; the entry stays pending and is claimed again once
+                // idle past the task timeout, and the dedupe set makes the second run count once.
+                LogHandlingFailed(ex, entries[i].Id.ToString(), consumer);
+            }
+        }
+        return entries.Length;
+    }
+
+    /// <summary>
+    /// Runs one chunk. Returns the task that completes once its outcome is recorded (already complete when a retry was
+    /// scheduled instead), or null when shutdown cut it short and it was left pending.
+    /// </summary>
+    private async Task<Task?> HandleAsync(StreamEntry entry, ChunkMessage message, string consumer, CancellationToken drainToken)
+    {
+        var previous = Activity.Current;
+        var activity = IngestionTelemetry.StartProcess(message, entry.Id.ToString(), consumer);
+        var activityHandedOff = false;
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var processor = scope.ServiceProvider.GetRequiredService<IChunkProcessor>();
+            var started = time.GetTimestamp();
+            string? error = null;
+            for (var outageWaits = 1; ; outageWaits++)
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(drainToken);
+                timeout.CancelAfter(TimeSpan.FromSeconds(_options.TimeoutSeconds));
+                try
+                {
+                    await processor.ProcessAsync(message, timeout.Token);
+                    break;
+                }
+                catch (OperationCanceledException) when (drainToken.IsCancellationRequested)
+                {
+                    LogLeftPending(message.JobId, message.ChunkIndex, entry.Id.ToString());
+                    return null;
+                }
+                catch (Exception ex) when (!timeout.IsCancellationRequested && DependencyOutage.IsOutage(ex))
+                {
+                    // PostgreSQL or Redis is unreachable: that is not the chunk's fault, so it costs no attempt.
+                    // Hold the entry, keep it claimed, and try again once the dependency answers.
+                    LogOutage(ex, message.JobId, message.ChunkIndex);
+                    if (!await PendingClaims.HoldAsync(redis, [(consumer, entry.Id)], outageWaits, time, drainToken))
+                    {
+                        return null;
+                    }
+                }
+                catch (Exception ex)
+                {
+                    error = timeout.IsCancellationRequested
+                        ? $"Timed out after {_options.TimeoutSeconds} s"
+                        : $"{ex.GetType().Name}: {ex.Message}";
+                    LogAttemptFailed(ex, message.JobId, message.ChunkIndex, message.Attempt, _options.RetryAttempts);
+                    WorkerTelemetry.AttemptsFailed.Add(1);
+                    break;
                 }
             }
-            catch (Exception ex)
-            {
-                error = timeout.IsCancellationRequested
-                    ? $"Timed out after {_options.TimeoutSeconds} s"
-                    : $"{ex.GetType().Name}: {ex.Message}";
-                LogAttemptFailed(ex, message.JobId, message.ChunkIndex, message.Attempt, _options.RetryAttempts);
-                WorkerTelemetry.AttemptsFailed.Add(1);
-                break;
-            }
-        }
 
-        if (error is not null && message.Attempt < _options.RetryAttempts)
-        {
-            // The next attempt waits in the retry schedule, not in this consumer, which moves on to other chunks.
-            var due = time.GetUtcNow() + Backoff(message.Attempt);
-            var next = message with { Attempt = message.Attempt + 1, RetryOf = activity?.Id };
-            if (!await ThroughOutagesAsync(() => retries.ScheduleAsync(entry.Id, next, due), entry.Id, consumer, drainToken))
+            if (error is not null && message.Attempt < _options.RetryAttempts)
             {
-                return false;
-            }
-            WorkerTelemetry.ChunksRetried.Add(1);
-            activity?.SetStatus(ActivityStatusCode.Error, error);
-            return true;
-        }
-
-        var succeeded = error is null;
-        if (!succeeded)
-        {
-            await DeadLetterAsync(entry.Id, entry.Values!, error!, message.Attempt);
-            WorkerTelemetry.ChunksDeadLettered.Add(1);
-            activity?.SetStatus(ActivityStatusCode.Error, error);
-        }
-
-        ChunkOutcome? outcome = null;
-        if (!await ThroughOutagesAsync(async () =>
-            {
-                // The outcome script acknowledges the entry itself unless this finished the job; then the ack comes
-                // here, after RecordOutcomeAsync wrote the finished job to PostgreSQL.
-                outcome = await jobs.RecordOutcomeAsync(message.JobId, message.ChunkIndex, succeeded, error,
-                    TimeSpan.FromSeconds(_options.JobStatusTtl), CancellationToken.None, acknowledge: entry.Id);
-                if (!outcome.Acknowledged)
+                // The next attempt waits in the retry schedule, not in this consumer, which moves on to other chunks.
+                var due = time.GetUtcNow() + Backoff(message.Attempt);
+                var next = message with { Attempt = message.Attempt + 1, RetryOf = activity?.Id };
+                if (!await ThroughOutagesAsync(() => retries.ScheduleAsync(entry.Id, next, due), [entry.Id], consumer, drainToken))
                 {
-                    await AcknowledgeAsync(entry.Id);
+                    return null;
                 }
-            }, entry.Id, consumer, drainToken))
+                WorkerTelemetry.ChunksRetried.Add(1);
+                activity?.SetStatus(ActivityStatusCode.Error, error);
+                return Task.CompletedTask;
+            }
+
+            var succeeded = error is null;
+            if (!succeeded)
+            {
+                await DeadLetterAsync(entry.Id, entry.Values!, error!, message.Attempt);
+                WorkerTelemetry.ChunksDeadLettered.Add(1);
+                activity?.SetStatus(ActivityStatusCode.Error, error);
+            }
+
+            // The consumer moves on while the outcome is recorded; the chunk's span ends when it is.
+            var recording = recorder.RecordAsync(new ChunkOutcomeToRecord(message.JobId, message.ChunkIndex, succeeded, error, entry.Id),
+                consumer, activity);
+            activityHandedOff = true;
+            return FinishAsync(recording, activity, message, succeeded, started);
+        }
+        finally
         {
-            return false;
+            if (!activityHandedOff)
+            {
+                activity?.Dispose();
+            }
+            // The consumer's next chunk must not become a child of this one.
+            Activity.Current = previous;
+        }
+    }
+
+    /// <summary>What follows a recorded outcome: metrics, logs, the end of the chunk's span.</summary>
+    private async Task FinishAsync(Task<ChunkOutcome> recording, Activity? activity, ChunkMessage message, bool succeeded, long started)
+    {
+        using var _ = activity;
+        ChunkOutcome outcome;
+        try
+        {
+            outcome = await recording;
+        }
+        catch (Exception ex)
+        {
+            // Redis or PostgreSQL stayed unreachable past the shutdown deadline, or the script failed: the entry is
+            // still pending and is claimed again later; the finished-chunks set makes that run count once.
+            activity?.SetStatus(ActivityStatusCode.Error, "outcome not recorded");
+            LogOutcomeNotRecorded(ex, message.JobId, message.ChunkIndex);
+            return;
         }
 
-        if (succeeded && outcome!.Disposition == OutcomeDisposition.Recorded)
+        if (succeeded && outcome.Disposition == OutcomeDisposition.Recorded)
         {
             WorkerTelemetry.ChunksProcessed.Add(1);
             WorkerTelemetry.ChunkDuration.Record(time.GetElapsedTime(started).TotalSeconds);
         }
-        switch (outcome!.Disposition)
+        switch (outcome.Disposition)
         {
             case OutcomeDisposition.Duplicate:
                 LogDuplicate(message.JobId, message.ChunkIndex);
@@ -147,7 +227,6 @@ public sealed partial class ChunkHandler(
                 await RecordJobDurationAsync(message.JobId, outcome.Status);
                 break;
         }
-        return true;
     }
 
     /// <summary>Only the consumer that finished a job records its duration, from the acceptance time in its hash.</summary>
@@ -187,8 +266,8 @@ public sealed partial class ChunkHandler(
         await AcknowledgeAsync(entry.Id);
     }
 
-    /// <summary>Runs a bookkeeping step, waiting out dependency outages instead of abandoning the entry to a reclaim.</summary>
-    private async Task<bool> ThroughOutagesAsync(Func<Task> step, RedisValue entryId, string consumer, CancellationToken drainToken)
+    /// <summary>Runs a bookkeeping step, waiting out dependency outages instead of abandoning the entries to a reclaim.</summary>
+    private async Task<bool> ThroughOutagesAsync(Func<Task> step, RedisValue[] entryIds, string consumer, CancellationToken drainToken)
     {
         for (var wait = 1; ; wait++)
         {
@@ -199,32 +278,13 @@ public sealed partial class ChunkHandler(
             }
             catch (Exception ex) when (DependencyOutage.IsOutage(ex) || ex is RedisTimeoutException)
             {
-                LogBookkeepingOutage(ex, entryId.ToString());
-                if (!await WaitOutOutageAsync(entryId, consumer, wait, drainToken))
+                LogBookkeepingOutage(ex, entryIds[0].ToString());
+                if (!await PendingClaims.HoldAsync(redis, entryIds.Select(id => (consumer, id)), wait, time, drainToken))
                 {
                     return false;
                 }
             }
         }
-    }
-
-    /// <summary>
-    /// Waits (1 s, doubling to 15 s by <paramref name="wait"/>) while refreshing the claim on the entry, so no other
-    /// consumer takes it over as abandoned during a long outage. False when shutdown's deadline came first.
-    /// </summary>
-    private async Task<bool> WaitOutOutageAsync(RedisValue entryId, string consumer, int wait, CancellationToken drainToken)
-    {
-        await Task.Delay(TimeSpan.FromSeconds(Math.Min(15, Math.Pow(2, Math.Min(wait - 1, 4)))), time, drainToken)
-            .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        try
-        {
-            await redis.GetDatabase().StreamClaimIdsOnlyAsync(IngestionStream.Key, IngestionStream.ConsumerGroup, consumer, 0, [entryId]);
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            // Redis itself is the outage; the claim is refreshed on a later wait.
-        }
-        return !drainToken.IsCancellationRequested;
     }
 
     /// <summary>Exponential backoff with jitter: 0.5 s, 1 s, 2 s … (capped at 30 s), each scaled by a random 50–100 %.</summary>
@@ -246,6 +306,12 @@ public sealed partial class ChunkHandler(
         };
         await redis.GetDatabase().StreamAddAsync(IngestionStream.DeadLetterKey, [.. entry]);
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Entry {EntryId} could not be finished by {Consumer}; it stays pending and will be claimed again")]
+    private partial void LogHandlingFailed(Exception exception, string entryId, string consumer);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The outcome of chunk {ChunkIndex} of job {JobId} was not recorded; its entry stays pending and will be claimed again")]
+    private partial void LogOutcomeNotRecorded(Exception exception, Guid jobId, int chunkIndex);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Skipped chunk {ChunkIndex} of cancelled job {JobId}")]
     private partial void LogSkippedCancelled(Guid jobId, int chunkIndex);

@@ -16,8 +16,15 @@ public sealed partial class RetrySchedule(
 {
     public const string Key = "shield:ingestion_retry";
 
-    /// <summary>How often due retries are looked for; bounds how late a retry can start.</summary>
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+    /// <summary>
+    /// Longest wait between looks at the schedule. The loop otherwise sleeps until the earliest retry is due, and a
+    /// retry scheduled by this process wakes it at once; this bound only matters for retries scheduled by a process
+    /// that died before they were due (any process moves any due retry).
+    /// </summary>
+    private static readonly TimeSpan IdleLookInterval = TimeSpan.FromSeconds(2);
+
+    /// <summary>Completed (and replaced) when this process schedules a retry, which may be due before the next look.</summary>
+    private TaskCompletionSource _scheduled = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // KEYS[1] schedule, KEYS[2] stream; ARGV[1] group, ARGV[2] failed entry id, ARGV[3] due (unix ms), ARGV[4] fields as a JSON array
     private const string ScheduleScript = """
@@ -27,13 +34,17 @@ public sealed partial class RetrySchedule(
         """;
 
     // KEYS[1] schedule, KEYS[2] stream; ARGV[1] now (unix ms), ARGV[2] most to move
+    // Returns {moved, due time of the earliest retry left (unix ms) or -1 when none is}
     private const string MoveDueScript = """
         local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
         for _, member in ipairs(due) do
           redis.call('XADD', KEYS[2], '*', unpack(cjson.decode(member)))
           redis.call('ZREM', KEYS[1], member)
         end
-        return #due
+        local next = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+        local nextDue = -1
+        if #next > 0 then nextDue = tonumber(next[2]) end
+        return {#due, nextDue}
         """;
 
     /// <summary>Queues <paramref name="next"/> to run at <paramref name="due"/> and acknowledges the failed entry.</summary>
@@ -43,38 +54,46 @@ public sealed partial class RetrySchedule(
         await redis.GetDatabase().ScriptEvaluateAsync(ScheduleScript,
             [Key, IngestionStream.Key],
             [IngestionStream.ConsumerGroup, failedEntryId, due.ToUnixTimeMilliseconds(), fields]);
+        Interlocked.Exchange(ref _scheduled, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(PollInterval, time);
+        var wait = TimeSpan.Zero;
         while (!stoppingToken.IsCancellationRequested)
         {
-            try
+            var scheduled = Volatile.Read(ref _scheduled).Task;
+            if (wait > TimeSpan.Zero)
             {
-                await timer.WaitForNextTickAsync(stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
+                // WhenAny never throws: stopping ends the delay and the loop condition ends the loop.
+                await Task.WhenAny(scheduled, Task.Delay(wait, time, stoppingToken));
             }
 
             try
             {
-                var moved = (int)await redis.GetDatabase().ScriptEvaluateAsync(MoveDueScript,
-                    [Key, IngestionStream.Key], [time.GetUtcNow().ToUnixTimeMilliseconds(), 100]);
+                var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+                var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(MoveDueScript,
+                    [Key, IngestionStream.Key], [now, MaxMovedPerLook]))!;
+                var moved = (int)result[0];
+                var nextDue = (long)result[1];
                 if (moved > 0)
                 {
                     await redis.GetDatabase().PublishAsync(RedisChannel.Literal(IngestionStream.WakeChannel), moved, CommandFlags.FireAndForget);
                     LogMoved(moved);
                 }
+                wait = moved == MaxMovedPerLook ? TimeSpan.Zero
+                    : nextDue < 0 ? IdleLookInterval
+                    : TimeSpan.FromMilliseconds(Math.Clamp(nextDue - now, 1, IdleLookInterval.TotalMilliseconds));
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
                 LogMoveFailed(ex);
+                wait = TimeSpan.FromSeconds(1);
             }
         }
     }
+
+    private const int MaxMovedPerLook = 100;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Re-queued {Count} chunks whose retry was due")]
     private partial void LogMoved(int count);

@@ -8,13 +8,15 @@ namespace Shield.Workers.Pool;
 
 /// <summary>
 /// <see cref="WorkerOptions.PoolSize"/> consumers in the group <c>lightrag-workers</c>, each reading batches
-/// with XREADGROUP, handling them, then acknowledging. Idle consumers sleep on the queue's <see cref="RedisWakeSignal"/>.
-/// On shutdown they stop reading, finish the batch they hold within the graceful timeout, and leave anything
-/// unfinished pending for another consumer.
+/// with XREADGROUP and handling them; the <see cref="OutcomeRecorder"/> records outcomes and acknowledges entries in
+/// the background (group commit), so a consumer reads its next batch while the last one's outcomes are recorded.
+/// Idle consumers sleep on the queue's <see cref="RedisWakeSignal"/>. On shutdown they stop reading, finish the batch
+/// they hold within the graceful timeout, and leave anything unfinished pending for another consumer.
 /// </summary>
 public sealed partial class WorkerPool(
     IConnectionMultiplexer redis,
     ChunkHandler handler,
+    OutcomeRecorder recorder,
     RedisWakeSignal signal,
     WorkerIdentity identity,
     IngestionEventLog events,
@@ -35,9 +37,13 @@ public sealed partial class WorkerPool(
         await using var _ = stoppingToken.Register(() => _drain.CancelAfter(TimeSpan.FromSeconds(_options.GracefulShutdownTimeout)));
 
         LogPoolStarting(_options.PoolSize, identity.ProcessId);
+        var recording = Task.Run(() => recorder.RunAsync(_drain.Token), CancellationToken.None);
         var consumers = Enumerable.Range(0, _options.PoolSize)
             .Select(slot => Task.Run(() => RunConsumerAsync(slot, stoppingToken), CancellationToken.None));
         await Task.WhenAll(consumers);
+        // Every consumer has awaited its outcomes; the recorder ends once it has nothing queued.
+        recorder.Complete();
+        await recording;
         LogPoolStopped(identity.ProcessId);
     }
 
@@ -48,10 +54,19 @@ public sealed partial class WorkerPool(
         var handled = 0;
         var lastReclaim = time.GetTimestamp();
         var failures = 0;
+        // Outcomes of this consumer's chunks still being recorded: at most about one batch behind its reads.
+        var recordings = new List<Task>();
         await AnnounceAsync(EventTypes.WorkerStarted, consumer, slot, handled, "started");
 
         while (!stoppingToken.IsCancellationRequested)
         {
+            recordings.RemoveAll(r => r.IsCompleted);
+            if (recordings.Count > _options.BatchSize)
+            {
+                // Yielding: the recordings complete on the recorder's loop, which must not run this consumer's next batch.
+                await Task.WhenAll(recordings).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+                recordings.Clear();
+            }
             var wake = signal.Next;
             StreamEntry[] entries;
             try
@@ -95,15 +110,8 @@ public sealed partial class WorkerPool(
             state.ConsumerBusy(consumer, true);
             try
             {
-                foreach (var entry in entries)
-                {
-                    // Once stopping, the rest of the batch is still ours: finish it within the graceful timeout.
-                    if (!await HandleOrLeavePendingAsync(entry, consumer))
-                    {
-                        break;
-                    }
-                    handled++;
-                }
+                // Once stopping, the rest of the batch is still ours: finish it within the graceful timeout.
+                handled += await handler.HandleBatchAsync(entries, consumer, recordings, _drain.Token);
             }
             finally
             {
@@ -112,6 +120,9 @@ public sealed partial class WorkerPool(
 
             if (handled >= _options.MaxTasksPerChild && !stoppingToken.IsCancellationRequested)
             {
+                // Its entries must be acknowledged before it can leave the group (see RetireAsync).
+                await Task.WhenAll(recordings).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+                recordings.Clear();
                 await RetireAsync(consumer, slot, handled, "recycled");
                 generation++;
                 consumer = identity.ConsumerName(slot, generation);
@@ -121,26 +132,8 @@ public sealed partial class WorkerPool(
             }
         }
 
+        await Task.WhenAll(recordings).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
         await RetireAsync(consumer, slot, handled, "shutdown");
-    }
-
-    private async Task<bool> HandleOrLeavePendingAsync(StreamEntry entry, string consumer)
-    {
-        try
-        {
-            return await handler.HandleAsync(entry, consumer, _drain.Token);
-        }
-        catch (Exception ex) when (!_drain.IsCancellationRequested)
-        {
-            // Most likely Redis or PostgreSQL is unreachable; the entry stays pending and is claimed again
-            // once idle past the task timeout, and the dedupe set makes the second run count once.
-            LogHandlingFailed(ex, entry.Id.ToString(), consumer);
-            return true;
-        }
-        catch (Exception)
-        {
-            return false;
-        }
     }
 
     /// <summary>
@@ -177,6 +170,7 @@ public sealed partial class WorkerPool(
         }
         await RemoveDeadConsumersAsync(minIdle);
         await TrimAcknowledgedAsync();
+        await TrimExpiredEventsAsync();
         return [.. runnable];
     }
 
@@ -198,6 +192,21 @@ public sealed partial class WorkerPool(
         if (trimmed > 0)
         {
             LogTrimmed(trimmed);
+        }
+    }
+
+    /// <summary>
+    /// Drops events older than a finished job's Redis record (<see cref="WorkerOptions.JobStatusTtl"/>): replaying
+    /// them would describe jobs Redis has forgotten. The count cap on every append bounds the log under load; this
+    /// lets it shrink back when the system goes quiet, so Redis returns to its idle size.
+    /// </summary>
+    private async Task TrimExpiredEventsAsync()
+    {
+        var oldest = time.GetUtcNow().AddSeconds(-_options.JobStatusTtl).ToUnixTimeMilliseconds();
+        var trimmed = (long)await redis.GetDatabase().ExecuteAsync("XTRIM", EventStream.Key, "MINID", "~", $"{oldest}-0");
+        if (trimmed > 0)
+        {
+            LogEventsTrimmed(trimmed);
         }
     }
 
@@ -319,14 +328,14 @@ public sealed partial class WorkerPool(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer {Consumer} could not read the stream; retrying in {DelaySeconds} s")]
     private partial void LogReadFailed(Exception exception, string consumer, double delaySeconds);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Entry {EntryId} could not be finished by {Consumer}; it stays pending and will be claimed again")]
-    private partial void LogHandlingFailed(Exception exception, string entryId, string consumer);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Claimed {Count} abandoned entries for {Consumer}")]
     private partial void LogReclaimed(int count, string consumer);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Trimmed {Count} acknowledged entries from the stream")]
     private partial void LogTrimmed(long count);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Trimmed {Count} events older than the job status TTL")]
+    private partial void LogEventsTrimmed(long count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Removed dead consumer {Consumer} from the group")]
     private partial void LogDeadConsumerRemoved(string consumer);

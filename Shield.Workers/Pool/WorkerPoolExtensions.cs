@@ -27,6 +27,7 @@ public static class WorkerPoolExtensions
         // up (an optional dependency): the Workers coalesce running jobs' PostgreSQL progress, the Api never queues any.
         builder.Services.AddSingleton<DurableProgressWriter>();
         builder.Services.AddHostedService(services => services.GetRequiredService<DurableProgressWriter>());
+        builder.Services.AddSingleton<OutcomeRecorder>();
         builder.Services.AddSingleton<ChunkHandler>();
         builder.Services.AddSingleton<RetrySchedule>();
         builder.Services.AddHostedService(services => services.GetRequiredService<RetrySchedule>());

@@ -1,0 +1,32 @@
+using Shield.Ingestion.Streams;
+using StackExchange.Redis;
+
+namespace Shield.Workers.Pool;
+
+/// <summary>Keeping entries claimed while their consumer waits out an outage.</summary>
+internal static class PendingClaims
+{
+    /// <summary>
+    /// Waits (1 s, doubling to 15 s by <paramref name="wait"/>), then refreshes each entry's claim by its consumer, so
+    /// no other consumer takes it over as abandoned during a long outage. False when shutdown's deadline came first.
+    /// </summary>
+    public static async Task<bool> HoldAsync(IConnectionMultiplexer redis, IEnumerable<(string Consumer, RedisValue EntryId)> entries,
+        int wait, TimeProvider time, CancellationToken drainToken)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(Math.Min(15, Math.Pow(2, Math.Min(wait - 1, 4)))), time, drainToken)
+            .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        try
+        {
+            foreach (var byConsumer in entries.Where(e => !e.EntryId.IsNull).GroupBy(e => e.Consumer))
+            {
+                await redis.GetDatabase().StreamClaimIdsOnlyAsync(IngestionStream.Key, IngestionStream.ConsumerGroup,
+                    byConsumer.Key, 0, [.. byConsumer.Select(e => e.EntryId)]);
+            }
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // Redis itself is the outage; the claims are refreshed on a later wait.
+        }
+        return !drainToken.IsCancellationRequested;
+    }
+}
