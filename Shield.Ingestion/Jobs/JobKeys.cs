@@ -3,7 +3,10 @@ namespace Shield.Ingestion.Jobs;
 /// <summary>Redis keys of a job's fast copy.</summary>
 public static class JobKeys
 {
-    public static string Hash(Guid jobId) => $"shield:job:{jobId}";
+    public static string Hash(Guid jobId) => HashPrefix + jobId.ToString();
+
+    /// <summary>Lua scripts that read entries name a job's hash from the entry's <c>job_id</c> with this prefix.</summary>
+    public const string HashPrefix = "shield:job:";
 
     /// <summary>Indexes of the job's chunks that have an outcome; the set is what makes counting idempotent.</summary>
     public static string FinishedChunks(Guid jobId) => $"shield:job:{jobId}:finished";

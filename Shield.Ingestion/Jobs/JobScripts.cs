@@ -7,31 +7,71 @@ namespace Shield.Ingestion.Jobs;
 /// </summary>
 internal static class JobScripts
 {
+    // begin(hash, jobId, eventStream, now, retention) for one job of a batch: 2 when the job was cancelled (its chunks
+    // are skipped), 1 when this call started it (its first chunk: status processing, one ingestion.started event),
+    // 0 otherwise (already started, or unknown); plus the id of the event it appended, if any.
+    private const string BeginFunction = """
+        local function begin(hash, jobId, eventStream, now, retention)
+          local status = redis.call('HGET', hash, 'status')
+          if status == 'cancelled' then return 2, nil end
+          if not status or redis.call('HSETNX', hash, 'started_at', now) == 0 then return 0, nil end
+          if status == 'queued' then redis.call('HSET', hash, 'status', 'processing') end
+          local payload = cjson.encode({event_type = 'ingestion.started', job_id = jobId, timestamp = now,
+            data = {chunks_total = tonumber(redis.call('HGET', hash, 'chunks_total'))}})
+          return 1, redis.call('XADD', eventStream, 'MAXLEN', '~', retention, '*', 'type', 'ingestion.started', 'job', jobId, 'data', payload)
+        end
+
+        """;
+
     // KEYS[1] event stream, KEYS[2..] the hashes of the jobs a consumer's batch of chunks belongs to
     // ARGV[1] now (ISO-8601), ARGV[2] event retention, ARGV[3] notify channel, ARGV[4..] the job ids, in KEYS' order
-    // Returns one answer per job: 1 when this call started the job (its first chunk), 0 otherwise, 2 when the job was
-    // cancelled (its chunks are skipped). One round trip per batch where a worker used to check for cancellation and
-    // mark the start per chunk.
-    public const string BeginChunks = """
+    // Returns one answer of begin() per job. One round trip per batch where a worker used to check for cancellation
+    // and mark the start per chunk.
+    public const string BeginChunks = BeginFunction + """
         local answers = {}
         local appended = nil
         for i = 2, #KEYS do
-          local key, jobId = KEYS[i], ARGV[i + 2]
-          local answer = 0
-          local status = redis.call('HGET', key, 'status')
-          if status == 'cancelled' then
-            answer = 2
-          elseif status and redis.call('HSETNX', key, 'started_at', ARGV[1]) == 1 then
-            if status == 'queued' then redis.call('HSET', key, 'status', 'processing') end
-            local payload = cjson.encode({event_type = 'ingestion.started', job_id = jobId, timestamp = ARGV[1],
-              data = {chunks_total = tonumber(redis.call('HGET', key, 'chunks_total'))}})
-            appended = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'type', 'ingestion.started', 'job', jobId, 'data', payload)
-            answer = 1
-          end
+          local answer, id = begin(KEYS[i], ARGV[i + 2], KEYS[1], ARGV[1], ARGV[2])
           answers[#answers + 1] = answer
+          appended = id or appended
         end
         if appended then redis.call('PUBLISH', ARGV[3], appended) end
         return answers
+        """;
+
+    // KEYS[1] ingestion stream, KEYS[2] event stream
+    // ARGV[1] consumer group, ARGV[2] consumer, ARGV[3] most entries, ARGV[4] now (ISO-8601), ARGV[5] event retention,
+    // ARGV[6] notify channel, ARGV[7] job hash key prefix
+    // Reads the consumer's next entries (XREADGROUP … >, never blocking) and begins their jobs as BeginChunks does, in
+    // one round trip. Returns {entries as XREADGROUP gives them, job ids, begin() answers in the same order}.
+    // The job hashes are named in the script from the entries' job_id fields (as BullMQ's scripts derive their keys),
+    // which a single Redis allows; a Redis Cluster would need the keys in one hash slot.
+    public const string ReadAndBeginChunks = BeginFunction + """
+        local read = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
+        if not read then return {{}, {}, {}} end
+        local entries = read[1][2]
+        local jobs, answers, seen = {}, {}, {}
+        local appended = nil
+        for _, entry in ipairs(entries) do
+          local fields = entry[2]
+          if fields then
+            for i = 1, #fields, 2 do
+              if fields[i] == 'job_id' then
+                local jobId = fields[i + 1]
+                if not seen[jobId] then
+                  seen[jobId] = true
+                  local answer, id = begin(ARGV[7] .. jobId, jobId, KEYS[2], ARGV[4], ARGV[5])
+                  jobs[#jobs + 1] = jobId
+                  answers[#answers + 1] = answer
+                  appended = id or appended
+                end
+                break
+              end
+            end
+          end
+        end
+        if appended then redis.call('PUBLISH', ARGV[6], appended) end
+        return {entries, jobs, answers}
         """;
 
     // KEYS[1] event stream, KEYS[2] ingestion stream, KEYS[3] completion-rate bucket,
@@ -46,6 +86,8 @@ internal static class JobScripts
     // PUBLISH wakes event readers for the whole call. An entry is acknowledged in the same step unless its job is now
     // finished: a finished job's PostgreSQL row must be written before its entry is acknowledged (so a crash in between
     // redelivers it), which the caller then does.
+    // The outcomes of one job are applied together (one read of its hash, one write of each counter), which keeps
+    // Redis's work per outcome to the SADD and its event.
     public const string RecordChunkOutcomes = """
         local appended = nil
         local function append(jobId, eventType, data)
@@ -53,59 +95,90 @@ internal static class JobScripts
           appended = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '*', 'type', eventType, 'job', jobId, 'data', payload)
         end
 
-        local function outcome(hash, finished, jobId, index, kind, err)
-          local function snapshot(applied, terminal)
-            local v = redis.call('HMGET', hash, 'chunks_processed', 'chunks_failed', 'chunks_total', 'status')
-            return {applied, tonumber(v[1]), tonumber(v[2]), tonumber(v[3]), v[4], terminal}
+        local count = (#ARGV - 7) / 5
+        local order, byJob = {}, {}
+        for i = 0, count - 1 do
+          local jobId = ARGV[8 + 5 * i]
+          local group = byJob[jobId]
+          if not group then
+            group = {hash = KEYS[4 + 2 * i], finished = KEYS[5 + 2 * i], items = {}}
+            byJob[jobId] = group
+            order[#order + 1] = jobId
           end
-          local status = redis.call('HGET', hash, 'status')
-          if not status then return {-1, 0, 0, 0, '', 0} end
-          if status == 'cancelled' then return snapshot(2, 0) end
-          if redis.call('SADD', finished, index) == 0 then return snapshot(0, 0) end
-
-          local failedOutcome = kind == 'failed'
-          redis.call('HINCRBY', hash, failedOutcome and 'chunks_failed' or 'chunks_processed', 1)
-          if failedOutcome and err ~= '' then redis.call('HSETNX', hash, 'error', err) end
-          if not failedOutcome then redis.call('INCR', KEYS[3]) end
-
-          local v = redis.call('HMGET', hash, 'chunks_processed', 'chunks_failed', 'chunks_total', 'created_at_ms')
-          local processed, failed, total = tonumber(v[1]), tonumber(v[2]), tonumber(v[3])
-          local percent = 0
-          if total > 0 then percent = math.floor((processed + failed) * 10000 / total + 0.5) / 100 end
-          append(jobId, 'ingestion.progress', {chunks_processed = processed, chunks_failed = failed,
-            chunks_total = total, percent_complete = percent})
-
-          if processed + failed < total then return snapshot(1, 0) end
-
-          local final = 'completed'
-          if failed > 0 then final = 'failed' end
-          redis.call('HSET', hash, 'status', final, 'completed_at', ARGV[1])
-          -- The TTL starts at the terminal state, not at creation: a long job never loses its record midway.
-          redis.call('EXPIRE', hash, ARGV[3])
-          redis.call('EXPIRE', finished, ARGV[3])
-          local duration = (tonumber(ARGV[2]) - tonumber(v[4] or ARGV[2])) / 1000
-          local data = {chunks_processed = processed, chunks_failed = failed, chunks_total = total,
-            duration_seconds = duration}
-          local firstError = redis.call('HGET', hash, 'error')
-          if firstError then data.error = firstError end
-          append(jobId, 'ingestion.' .. final, data)
-          return snapshot(1, 1)
+          group.items[#group.items + 1] = i
         end
 
         local results = {}
+        local completions = 0
+        for _, jobId in ipairs(order) do
+          local group = byJob[jobId]
+          local v = redis.call('HMGET', group.hash, 'status', 'chunks_processed', 'chunks_failed', 'chunks_total', 'created_at_ms', 'error')
+          local status = v[1]
+          if not status then
+            for _, i in ipairs(group.items) do results[i + 1] = {-1, 0, 0, 0, '', 0} end
+          else
+            local processed, failed, total = tonumber(v[2]), tonumber(v[3]), tonumber(v[4])
+            local firstError, errorIsNew = v[6], false
+            local addedProcessed, addedFailed = 0, 0
+            for _, i in ipairs(group.items) do
+              local a = 8 + 5 * i
+              if status == 'cancelled' then
+                results[i + 1] = {2, processed, failed, total, status, 0}
+              elseif redis.call('SADD', group.finished, ARGV[a + 1]) == 0 then
+                results[i + 1] = {0, processed, failed, total, status, 0}
+              else
+                if ARGV[a + 2] == 'failed' then
+                  failed = failed + 1
+                  addedFailed = addedFailed + 1
+                  if not firstError and ARGV[a + 3] ~= '' then firstError, errorIsNew = ARGV[a + 3], true end
+                else
+                  processed = processed + 1
+                  addedProcessed = addedProcessed + 1
+                end
+                local percent = 0
+                if total > 0 then percent = math.floor((processed + failed) * 10000 / total + 0.5) / 100 end
+                append(jobId, 'ingestion.progress', {chunks_processed = processed, chunks_failed = failed,
+                  chunks_total = total, percent_complete = percent})
+
+                local terminal = 0
+                if processed + failed >= total then
+                  status = 'completed'
+                  if failed > 0 then status = 'failed' end
+                  redis.call('HSET', group.hash, 'status', status, 'completed_at', ARGV[1])
+                  -- The TTL starts at the terminal state, not at creation: a long job never loses its record midway.
+                  redis.call('EXPIRE', group.hash, ARGV[3])
+                  redis.call('EXPIRE', group.finished, ARGV[3])
+                  local duration = (tonumber(ARGV[2]) - tonumber(v[5] or ARGV[2])) / 1000
+                  local data = {chunks_processed = processed, chunks_failed = failed, chunks_total = total,
+                    duration_seconds = duration}
+                  if firstError then data.error = firstError end
+                  append(jobId, 'ingestion.' .. status, data)
+                  terminal = 1
+                end
+                results[i + 1] = {1, processed, failed, total, status, terminal}
+              end
+            end
+            if addedProcessed > 0 then redis.call('HINCRBY', group.hash, 'chunks_processed', addedProcessed) end
+            if addedFailed > 0 then redis.call('HINCRBY', group.hash, 'chunks_failed', addedFailed) end
+            if errorIsNew then redis.call('HSETNX', group.hash, 'error', firstError) end
+            completions = completions + addedProcessed
+          end
+        end
+        if completions > 0 then
+          redis.call('INCRBY', KEYS[3], completions)
+          redis.call('EXPIRE', KEYS[3], ARGV[6])
+        end
+
         local acknowledge = {}
-        for i = 0, (#ARGV - 7) / 5 - 1 do
-          local a = 8 + 5 * i
-          local result = outcome(KEYS[4 + 2 * i], KEYS[5 + 2 * i], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3])
-          result[7] = 0
+        for i = 0, count - 1 do
+          local result, entryId = results[i + 1], ARGV[12 + 5 * i]
           local finishedJob = result[5] == 'completed' or result[5] == 'failed' or result[5] == 'cancelled'
-          if ARGV[a + 4] ~= '' and (result[1] == -1 or result[1] == 2 or not finishedJob) then
-            acknowledge[#acknowledge + 1] = ARGV[a + 4]
+          result[7] = 0
+          if entryId ~= '' and (result[1] == -1 or result[1] == 2 or not finishedJob) then
+            acknowledge[#acknowledge + 1] = entryId
             result[7] = 1
           end
-          results[#results + 1] = result
         end
-        if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('EXPIRE', KEYS[3], ARGV[6]) end
         if #acknowledge > 0 then redis.call('XACK', KEYS[2], ARGV[7], unpack(acknowledge)) end
         if appended then redis.call('PUBLISH', ARGV[5], appended) end
         return results

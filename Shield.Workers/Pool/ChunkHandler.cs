@@ -37,7 +37,10 @@ public sealed partial class ChunkHandler(
     /// it retires. Returns how many entries it got through: fewer than the batch when shutdown's deadline cut it
     /// short, and the rest stays pending for another consumer.
     /// </summary>
-    public async Task<int> HandleBatchAsync(StreamEntry[] entries, string consumer, ICollection<Task> recordings, CancellationToken drainToken)
+    /// <param name="knownStarts">What beginning the batch's jobs found, when the read already did it; jobs missing
+    /// from it (and all jobs when it is null) are begun here.</param>
+    public async Task<int> HandleBatchAsync(StreamEntry[] entries, IReadOnlyDictionary<Guid, ChunkStart>? knownStarts,
+        string consumer, ICollection<Task> recordings, CancellationToken drainToken)
     {
         var messages = new ChunkMessage?[entries.Length];
         for (var i = 0; i < entries.Length; i++)
@@ -52,15 +55,15 @@ public sealed partial class ChunkHandler(
             }
         }
 
-        var starts = new Dictionary<Guid, ChunkStart>();
-        var checkedAt = 0L;
+        var starts = knownStarts is null ? [] : new Dictionary<Guid, ChunkStart>(knownStarts);
+        var checkedAt = knownStarts is null ? 0L : time.GetTimestamp();
         for (var i = 0; i < entries.Length; i++)
         {
             if (messages[i] is not { } message)
             {
                 continue;
             }
-            if (checkedAt == 0 || time.GetElapsedTime(checkedAt) > StartCheckLifetime)
+            if (checkedAt == 0 || !starts.ContainsKey(message.JobId) || time.GetElapsedTime(checkedAt) > StartCheckLifetime)
             {
                 // One round trip for the jobs of the rest of the batch: skip a cancelled job's chunks, otherwise mark
                 // each job started if this is its first chunk.

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Shield.Ingestion.Events;
+using Shield.Ingestion.Jobs;
 using Shield.Ingestion.Streams;
 using StackExchange.Redis;
 
@@ -15,6 +16,7 @@ namespace Shield.Workers.Pool;
 /// </summary>
 public sealed partial class WorkerPool(
     IConnectionMultiplexer redis,
+    IServiceScopeFactory scopes,
     ChunkHandler handler,
     OutcomeRecorder recorder,
     RedisWakeSignal signal,
@@ -69,6 +71,7 @@ public sealed partial class WorkerPool(
             }
             var wake = signal.Next;
             StreamEntry[] entries;
+            Dictionary<Guid, ChunkStart>? starts = null;
             try
             {
                 entries = [];
@@ -79,14 +82,17 @@ public sealed partial class WorkerPool(
                 }
                 if (entries.Length == 0)
                 {
-                    entries = await redis.GetDatabase().StreamReadGroupAsync(
-                        IngestionStream.Key, IngestionStream.ConsumerGroup, consumer, StreamPosition.NewMessages, _options.BatchSize);
+                    // One round trip reads the batch and checks and starts its jobs.
+                    await using var scope = scopes.CreateAsyncScope();
+                    (entries, starts) = await scope.ServiceProvider.GetRequiredService<JobStore>()
+                        .ReadAndBeginChunksAsync(consumer, _options.BatchSize, stoppingToken);
                 }
                 failures = 0;
             }
-            catch (RedisServerException ex) when (ex.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
+            catch (RedisServerException ex) when (ex.Message.Contains("NOGROUP", StringComparison.Ordinal))
             {
                 // Redis lost the group (restarted without persistence, or FLUSHALL): whatever was pending is gone.
+                // (Contains, not StartsWith: from inside the read script the error comes wrapped in the script's.)
                 LogGroupLost(ex.Message);
                 await EnsureConsumerGroupAsync();
                 continue;
@@ -111,7 +117,7 @@ public sealed partial class WorkerPool(
             try
             {
                 // Once stopping, the rest of the batch is still ours: finish it within the graceful timeout.
-                handled += await handler.HandleBatchAsync(entries, consumer, recordings, _drain.Token);
+                handled += await handler.HandleBatchAsync(entries, starts, consumer, recordings, _drain.Token);
             }
             finally
             {
@@ -203,7 +209,8 @@ public sealed partial class WorkerPool(
     private async Task TrimExpiredEventsAsync()
     {
         var oldest = time.GetUtcNow().AddSeconds(-_options.JobStatusTtl).ToUnixTimeMilliseconds();
-        var trimmed = (long)await redis.GetDatabase().ExecuteAsync("XTRIM", EventStream.Key, "MINID", "~", $"{oldest}-0");
+        // LIMIT 0: an approximate trim otherwise drops at most 10,000 entries per call, too few after a busy hour.
+        var trimmed = (long)await redis.GetDatabase().ExecuteAsync("XTRIM", EventStream.Key, "MINID", "~", $"{oldest}-0", "LIMIT", 0);
         if (trimmed > 0)
         {
             LogEventsTrimmed(trimmed);
