@@ -87,8 +87,19 @@ redis FLUSHALL >/dev/null
 delay_line=$(shield --workload delay --delay-ms "$DELAY_RUN_MS" --chunks "$N" --pool-size "$C")
 echo "delay run: $delay_line"
 redis FLUSHALL >/dev/null
+peer_delay_line=$(N=$N C=$C DELAY_MS=$DELAY_RUN_MS "$peer" | tail -n1)
+echo "peer delay run: $peer_delay_line"
+redis FLUSHALL >/dev/null
+# Memory: 100,000 chunks on this Redis, which has already run Shield's scripts (a pristine Redis also gains their
+# ~0.3 MB Lua script cache once); finished jobs expire and events age out after 5 s in this run (--memory-check).
+memory_line=""
+if [[ "${MEMORY_CHECK:-1}" == 1 ]]; then
+  memory_line=$(shield --workload noop --chunks "${MEMORY_N:-100000}" --pool-size "$C" --memory-check)
+  echo "memory run: $memory_line"
+  redis FLUSHALL >/dev/null
+fi
 
-python3 - "$N" "$C" "${shield_rates[*]}" "${bull_rates[*]}" "${ratios[*]}" "$delay_line" <<'PY'
+python3 - "$N" "$C" "${shield_rates[*]}" "${bull_rates[*]}" "${ratios[*]}" "$delay_line" "$memory_line" "$peer_delay_line" <<'PY'
 import json, statistics, sys
 n, c = sys.argv[1], int(sys.argv[2])
 shield = [float(x) for x in sys.argv[3].split()]
@@ -105,6 +116,14 @@ print(f"medians: shield {statistics.median(shield):.0f}/s, bullmq {statistics.me
 target = delay["pool_size"] * 1000 / delay["delay_ms"]
 print(f"delay {delay['delay_ms']} ms, pool {delay['pool_size']}: {delay['process_per_s']:.0f}/s = "
       f"{delay['process_per_s'] / target * 100:.0f}% of pool/delay = {target:.0f}/s (target >= 90%)")
+peer_delay = json.loads(sys.argv[8])
+print(f"  (same run, process stage {delay['stage_ms_per_chunk'].get('process')} ms per chunk, {delay.get('delay_timer')} timer; "
+      f"BullMQ with {peer_delay['delay_ms']} ms jobs: {peer_delay['process_per_s']}/s = {peer_delay['process_per_s'] / target * 100:.0f}%)")
 print(f"idle (from the delay run): pickup p50 {delay['pickup_p50_ms']} ms, p99 {delay['pickup_p99_ms']} ms, "
       f"idle CPU {delay['idle_cpu_percent']}% of a core (targets: p50 < 2 ms, CPU < 1%)")
+if sys.argv[7]:
+    memory = json.loads(sys.argv[7])
+    print(f"redis memory, {memory['chunks']} chunks: {memory['redis_used_memory_start']} -> {memory['redis_used_memory_end']} bytes "
+          f"({memory['redis_memory_change_percent']:+}%; queue {memory['redis_stream_length_end']} entries, "
+          f"events {memory['redis_events_length_end']}, keys {memory['redis_keys_end']}) (target: within 10%)")
 PY

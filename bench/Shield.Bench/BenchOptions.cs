@@ -5,12 +5,13 @@ namespace Shield.Bench;
 /// <summary>Command line of the harness; see bench/PERFORMANCE.md.</summary>
 public sealed record BenchOptions(
     string Workload, int Chunks, int PoolSize, int DelayMs, string? Redis, string? Postgres,
-    int IdleChunks, int IdleSpacingMs, int IdleCpuSeconds, int JobSize, bool MemoryCheck, int BatchSize)
+    int IdleChunks, int IdleSpacingMs, int IdleCpuSeconds, int JobSize, bool MemoryCheck, int BatchSize, string DelayTimer, int IdleSettleSeconds)
 {
     public const string Usage = """
         usage: Shield.Bench --workload noop|delay|embedded --chunks N --pool-size P [--delay-ms D]
+                            [--delay-timer precise|task-delay]
                             [--redis host:port] [--postgres <connection string>]
-                            [--idle-chunks 200] [--idle-spacing-ms 20] [--idle-cpu-seconds 5]
+                            [--idle-chunks 200] [--idle-spacing-ms 20] [--idle-settle-seconds 10] [--idle-cpu-seconds 10]
                             [--job-size 1000] [--batch-size B] [--memory-check]
         """;
 
@@ -41,10 +42,13 @@ public sealed record BenchOptions(
             values.GetValueOrDefault("--postgres"),
             Int("--idle-chunks", 200),
             Int("--idle-spacing-ms", 20),
-            Int("--idle-cpu-seconds", 5),
+            Int("--idle-cpu-seconds", 10),
             Int("--job-size", 1000),
             flags.Contains("--memory-check"),
-            Int("--batch-size", 0));
+            Int("--batch-size", 0),
+            values.GetValueOrDefault("--delay-timer", "precise"),
+            Int("--idle-settle-seconds", 10));
+        if (options.DelayTimer is not ("precise" or "task-delay")) throw new ArgumentException($"unknown --delay-timer '{options.DelayTimer}'");
         if (options.Chunks < 1 || options.PoolSize < 1 || options.JobSize < 1) throw new ArgumentException("--chunks, --pool-size and --job-size must be positive");
         return options;
     }

@@ -101,6 +101,10 @@ public sealed class Probe : IDisposable
         return [.. _timings.Where(kv => set.Contains(kv.Key.Job)).Select(kv => kv.Value)];
     }
 
+    /// <summary>The earliest processing start among the jobs' chunks.</summary>
+    public long FirstStarted(IEnumerable<Guid> jobs) =>
+        TimingsOf(jobs).Select(t => t.Started).Where(s => s > 0).DefaultIfEmpty(0).Min();
+
     public (double Milliseconds, long Commands) TakePostgres()
     {
         var ticks = Interlocked.Exchange(ref _pgTicks, 0);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.AI;
 using Shield.Ingestion.Streams;
 using Shield.Knowledge;
@@ -55,14 +56,106 @@ public sealed class NoopProcessor : IChunkProcessor
         Task.FromResult(new ChunkProcessingResult(chunk.ChunkId, 0));
 }
 
-/// <summary><c>delay</c>: I/O-bound work such as a model call, as a fixed wait.</summary>
-public sealed class DelayProcessor(int delayMs) : IChunkProcessor
+/// <summary>
+/// <c>delay</c>: I/O-bound work such as a model call: the chunk's task completes <c>delay_ms</c> after it started, as
+/// a response arriving on a socket would. <c>--delay-timer task-delay</c> uses <c>Task.Delay</c> instead, which on
+/// Linux runs on a 4 ms clock tick (measured here: <c>Task.Delay(4)</c> 4.2 ms, <c>Task.Delay(5)</c> 8.0 ms), so it
+/// measures the runtime's timer rather than the queue.
+/// </summary>
+public sealed class DelayProcessor(int delayMs, bool useTaskDelay) : IChunkProcessor
 {
     public async Task<ChunkProcessingResult> ProcessAsync(ChunkMessage chunk, CancellationToken cancellationToken)
     {
-        await Task.Delay(delayMs, cancellationToken);
+        if (useTaskDelay)
+        {
+            await Task.Delay(delayMs, cancellationToken);
+        }
+        else
+        {
+            await PreciseDelay.Shared.WaitAsync(TimeSpan.FromMilliseconds(delayMs), cancellationToken);
+        }
         return new ChunkProcessingResult(chunk.ChunkId, 0);
     }
+}
+
+/// <summary>
+/// Completes waits at their due time to within a fraction of a millisecond: one thread keeps the pending waits in
+/// due order and sleeps until the earliest, the last millisecond with nanosleep rather than the runtime's ticking
+/// timer queue.
+/// </summary>
+public sealed partial class PreciseDelay
+{
+    public static readonly PreciseDelay Shared = new();
+
+    private readonly PriorityQueue<TaskCompletionSource, long> _due = new();
+    private readonly Lock _lock = new();
+    private readonly AutoResetEvent _changed = new(false);
+
+    private PreciseDelay()
+    {
+        new Thread(Run) { IsBackground = true, Name = "bench precise delay" }.Start();
+    }
+
+    public async Task WaitAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_lock)
+        {
+            _due.Enqueue(done, Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency));
+        }
+        _changed.Set();
+        // Cancelling completes the same task (no wrapper task, so no extra continuation between due and resumed).
+        await using var _ = cancellationToken.UnsafeRegister(static state => ((TaskCompletionSource)state!).TrySetCanceled(), done);
+        await done.Task;
+    }
+
+    private void Run()
+    {
+        while (true)
+        {
+            long wait;
+            lock (_lock)
+            {
+                var now = Stopwatch.GetTimestamp();
+                while (_due.TryPeek(out var done, out var due) && due <= now)
+                {
+                    _due.Dequeue();
+                    done.TrySetResult();
+                }
+                wait = _due.TryPeek(out _, out var next) ? next - now : -1;
+            }
+            var nanoseconds = wait * 1_000_000_000 / Stopwatch.Frequency;
+            if (wait < 0)
+            {
+                _changed.WaitOne();
+            }
+            else if (nanoseconds >= 2_000_000)
+            {
+                // Woken early by a new wait, which may be due sooner; the last one to two milliseconds are slept
+                // precisely below.
+                _changed.WaitOne((int)(nanoseconds / 1_000_000) - 1);
+            }
+            else if (!OperatingSystem.IsWindows())
+            {
+                var request = new TimeSpec { Seconds = 0, Nanoseconds = nanoseconds };
+                _ = NanoSleep(ref request, IntPtr.Zero);
+            }
+            else
+            {
+                Thread.Sleep(1);
+            }
+        }
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [LibraryImport("libc", EntryPoint = "nanosleep")]
+    private static partial int NanoSleep(ref TimeSpec request, IntPtr remaining);
 }
 
 /// <summary>Times the embedded pipeline's extraction step.</summary>

@@ -86,7 +86,7 @@ switch (options.Workload)
         break;
     case "delay":
         builder.Services.Replace(ServiceDescriptor.Scoped<IChunkProcessor>(s =>
-            new ProbedProcessor(new DelayProcessor(options.DelayMs), probe, stages)));
+            new ProbedProcessor(new DelayProcessor(options.DelayMs, options.DelayTimer == "task-delay"), probe, stages)));
         break;
     default:
         // The real LightRagChunkProcessor with the embedded defaults; its steps are timed through decorators.
@@ -127,9 +127,15 @@ for (var offset = 0; offset < options.Chunks; offset += options.JobSize)
 }
 enqueueWatch.Stop();
 
+// Construct the Workers' services before timing: that loads the in-process embedding model (HeartbeatService reports
+// it), which a Workers process does once when it starts and the noop and delay workloads never use. Starting them
+// (the pool, the retry schedule, the progress writer, telemetry) is timed, as the peer's timing includes `new Worker`.
+_ = host.Services.GetServices<IHostedService>().ToList();
 var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
 var processWatch = Stopwatch.StartNew();
+var processStartTimestamp = Stopwatch.GetTimestamp();
 await host.StartAsync();
+var hostStarted = processWatch.Elapsed;
 await WaitAsync(probe.AllDone, options.Chunks, TimeSpan.FromMinutes(30));
 processWatch.Stop();
 var busyCpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
@@ -137,8 +143,9 @@ var stageTotals = stages.TakeMilliseconds();
 var (pgMilliseconds, pgCommands) = probe.TakePostgres();
 var loaded = probe.TimingsOf(jobIds);
 
-// ---- Idle: the pool with nothing to do. Let the tail settle first (the last acks, events, GC).
-await Task.Delay(TimeSpan.FromSeconds(2));
+// ---- Idle: the pool with nothing to do. Let the burst's tail settle first (the last acks and events, GC, the
+// runtime recompiling hot framework code in the background, surplus thread-pool threads).
+await Task.Delay(TimeSpan.FromSeconds(options.IdleSettleSeconds));
 var idleProcess = Process.GetCurrentProcess();
 var idleCpuStart = idleProcess.TotalProcessorTime;
 var idleWatch = Stopwatch.StartNew();
@@ -168,6 +175,7 @@ var result = new JsonObject
     ["chunks"] = options.Chunks,
     ["pool_size"] = options.PoolSize,
     ["delay_ms"] = options.DelayMs,
+    ["delay_timer"] = options.Workload == "delay" ? options.DelayTimer : null,
     ["enqueue_per_s"] = Math.Round(options.Chunks / enqueueWatch.Elapsed.TotalSeconds),
     ["process_per_s"] = Math.Round(options.Chunks / processWatch.Elapsed.TotalSeconds, 1),
     ["target_per_s"] = options.Workload == "delay" && options.DelayMs > 0 ? options.PoolSize * 1000.0 / options.DelayMs : null,
@@ -176,6 +184,7 @@ var result = new JsonObject
     ["end_to_end_p50_ms"] = Percentile(idle.Select(t => Ms(t.Finished - t.Enqueued)), 50),
     ["end_to_end_p99_ms"] = Percentile(idle.Select(t => Ms(t.Finished - t.Enqueued)), 99),
     ["idle_cpu_percent"] = Math.Round(idleCpuPercent, 2),
+    ["idle_cpu_window_s"] = $"{options.IdleSettleSeconds}+{options.IdleCpuSeconds}",
     ["idle_samples"] = idle.Count,
     ["busy_cpu_percent"] = Math.Round(busyCpu.TotalMilliseconds / processWatch.Elapsed.TotalMilliseconds * 100, 1),
     // Under load: time a chunk spends in the pool's own bookkeeping (handle minus process), and in PostgreSQL.
@@ -186,6 +195,10 @@ var result = new JsonObject
     ["stage_ms_per_chunk"] = new JsonObject([.. stageTotals.OrderBy(kv => kv.Key, StringComparer.Ordinal)
         .Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Math.Round(kv.Value / options.Chunks, 3)))]),
     ["redis_used_memory_start"] = memoryAtStart,
+    // Part of the processing time: starting the Workers' hosted services (pool, retry schedule, progress writer,
+    // telemetry) and the first processing start after it.
+    ["pool_start_ms"] = Math.Round(hostStarted.TotalMilliseconds, 1),
+    ["first_chunk_started_ms"] = Math.Round(Ms(probe.FirstStarted(jobIds) - processStartTimestamp), 1),
     ["processors"] = Environment.ProcessorCount,
 };
 
