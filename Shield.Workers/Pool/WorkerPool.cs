@@ -42,10 +42,16 @@ public sealed partial class WorkerPool(
         var recording = Task.Run(() => recorder.RunAsync(_drain.Token), CancellationToken.None);
         var consumers = Enumerable.Range(0, _options.PoolSize)
             .Select(slot => Task.Run(() => RunConsumerAsync(slot, stoppingToken), CancellationToken.None));
-        await Task.WhenAll(consumers);
-        // Every consumer has awaited its outcomes; the recorder ends once it has nothing queued.
-        recorder.Complete();
-        await recording;
+        try
+        {
+            await Task.WhenAll(consumers);
+        }
+        finally
+        {
+            // Every consumer has awaited its outcomes; the recorder ends once it has nothing queued.
+            recorder.Complete();
+            await recording;
+        }
         LogPoolStopped(identity.ProcessId);
     }
 
@@ -118,6 +124,13 @@ public sealed partial class WorkerPool(
             {
                 // Once stopping, the rest of the batch is still ours: finish it within the graceful timeout.
                 handled += await handler.HandleBatchAsync(entries, starts, consumer, recordings, _drain.Token);
+            }
+            catch (Exception ex)
+            {
+                // Redis or PostgreSQL failed outside a chunk's own handling (dead-lettering an unreadable entry,
+                // skipping a cancelled one, a failing script): whatever was not acknowledged stays pending and is
+                // claimed again; the consumer carries on.
+                if (!_drain.IsCancellationRequested) LogBatchFailed(ex, consumer, entries.Length);
             }
             finally
             {
@@ -334,6 +347,9 @@ public sealed partial class WorkerPool(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer {Consumer} could not read the stream; retrying in {DelaySeconds} s")]
     private partial void LogReadFailed(Exception exception, string consumer, double delaySeconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Consumer {Consumer} could not finish a batch of {Count} entries; what was not acknowledged stays pending and will be claimed again")]
+    private partial void LogBatchFailed(Exception exception, string consumer, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Claimed {Count} abandoned entries for {Consumer}")]
     private partial void LogReclaimed(int count, string consumer);
