@@ -174,7 +174,7 @@ public sealed partial class JobStore(
         var starts = new ChunkStart[jobIds.Count];
         for (var i = 0; i < starts.Length; i++)
         {
-            starts[i] = (int)answers[i] switch { 1 => ChunkStart.First, 2 => ChunkStart.Cancelled, _ => ChunkStart.Continued };
+            starts[i] = ToChunkStart((int)answers[i]);
             if (starts[i] == ChunkStart.First)
             {
                 await RecordStartAsync(jobIds[i], now, cancellationToken);
@@ -224,7 +224,7 @@ public sealed partial class JobStore(
             {
                 continue;
             }
-            starts[jobId] = (int)answers[i] switch { 1 => ChunkStart.First, 2 => ChunkStart.Cancelled, _ => ChunkStart.Continued };
+            starts[jobId] = ToChunkStart((int)answers[i]);
             if (starts[jobId] == ChunkStart.First)
             {
                 await RecordStartAsync(jobId, now, cancellationToken);
@@ -232,6 +232,10 @@ public sealed partial class JobStore(
         }
         return (entries, starts);
     }
+
+    /// <summary>The job scripts' begin() answer: 1 started now, 2 cancelled, 0 already started or unknown.</summary>
+    private static ChunkStart ToChunkStart(int answer) =>
+        answer switch { 1 => ChunkStart.First, 2 => ChunkStart.Cancelled, _ => ChunkStart.Continued };
 
     /// <summary>The durable copy of a job's start.</summary>
     private async Task RecordStartAsync(Guid jobId, DateTimeOffset now, CancellationToken cancellationToken)

@@ -269,26 +269,10 @@ public sealed partial class ChunkHandler(
         await AcknowledgeAsync(entry.Id);
     }
 
-    /// <summary>Runs a bookkeeping step, waiting out dependency outages instead of abandoning the entries to a reclaim.</summary>
-    private async Task<bool> ThroughOutagesAsync(Func<Task> step, RedisValue[] entryIds, string consumer, CancellationToken drainToken)
-    {
-        for (var wait = 1; ; wait++)
-        {
-            try
-            {
-                await step();
-                return true;
-            }
-            catch (Exception ex) when (DependencyOutage.IsOutage(ex) || ex is RedisTimeoutException)
-            {
-                LogBookkeepingOutage(ex, entryIds[0].ToString());
-                if (!await PendingClaims.HoldAsync(redis, entryIds.Select(id => (consumer, id)), wait, time, drainToken))
-                {
-                    return false;
-                }
-            }
-        }
-    }
+    /// <summary>Runs a bookkeeping step for a consumer's entries through dependency outages (see <see cref="PendingClaims"/>).</summary>
+    private Task<bool> ThroughOutagesAsync(Func<Task> step, RedisValue[] entryIds, string consumer, CancellationToken drainToken) =>
+        PendingClaims.ThroughOutagesAsync(redis, step, [.. entryIds.Select(id => (consumer, id))], time,
+            ex => LogBookkeepingOutage(ex, entryIds[0].ToString()), drainToken);
 
     /// <summary>Exponential backoff with jitter: 0.5 s, 1 s, 2 s … (capped at 30 s), each scaled by a random 50–100 %.</summary>
     private static TimeSpan Backoff(int attempt) =>

@@ -84,27 +84,17 @@ public sealed partial class OutcomeRecorder(
         Activity.Current = batch[0].Activity;
         try
         {
-            for (var wait = 1; ; wait++)
+            // Redis or PostgreSQL unreachable: the entries are held (their claims refreshed) and the call tried again, so
+            // no other consumer takes them over as abandoned during a long outage.
+            ChunkOutcome[]? recorded = null;
+            if (!await PendingClaims.ThroughOutagesAsync(redis, async () => recorded = await RecordAndAcknowledgeAsync(outcomes),
+                    [.. batch.Select(p => (p.Consumer, p.Outcome.Acknowledge))], time, ex => LogOutage(ex, batch.Count), drainToken))
             {
-                try
-                {
-                    var recorded = await RecordAndAcknowledgeAsync(outcomes);
-                    for (var i = 0; i < batch.Count; i++)
-                    {
-                        batch[i].Completion.TrySetResult(recorded[i]);
-                    }
-                    return;
-                }
-                catch (Exception ex) when (DependencyOutage.IsOutage(ex) || ex is RedisTimeoutException)
-                {
-                    // Redis or PostgreSQL is unreachable: hold the entries (refreshing their claims) and try again, so
-                    // no other consumer takes them over as abandoned during a long outage.
-                    LogOutage(ex, batch.Count);
-                    if (!await PendingClaims.HoldAsync(redis, batch.Select(p => (p.Consumer, p.Outcome.Acknowledge)), wait, time, drainToken))
-                    {
-                        throw new OperationCanceledException("Shutdown deadline reached before the outcome could be recorded; the entry stays pending.", ex);
-                    }
-                }
+                throw new OperationCanceledException("Shutdown deadline reached before the outcome could be recorded; the entry stays pending.");
+            }
+            for (var i = 0; i < batch.Count; i++)
+            {
+                batch[i].Completion.TrySetResult(recorded![i]);
             }
         }
         finally

@@ -7,6 +7,32 @@ namespace Shield.Workers.Pool;
 internal static class PendingClaims
 {
     /// <summary>
+    /// Runs a bookkeeping step, waiting out dependency outages (holding the entries meanwhile, see <see cref="HoldAsync"/>)
+    /// instead of abandoning them to a reclaim. False when shutdown's deadline came first.
+    /// </summary>
+    public static async Task<bool> ThroughOutagesAsync(IConnectionMultiplexer redis, Func<Task> step,
+        IReadOnlyCollection<(string Consumer, RedisValue EntryId)> entries, TimeProvider time, Action<Exception> onOutage,
+        CancellationToken drainToken)
+    {
+        for (var wait = 1; ; wait++)
+        {
+            try
+            {
+                await step();
+                return true;
+            }
+            catch (Exception ex) when (DependencyOutage.IsOutage(ex) || ex is RedisTimeoutException)
+            {
+                onOutage(ex);
+                if (!await HoldAsync(redis, entries, wait, time, drainToken))
+                {
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// Waits (1 s, doubling to 15 s by <paramref name="wait"/>), then refreshes each entry's claim by its consumer, so
     /// no other consumer takes it over as abandoned during a long outage. False when shutdown's deadline came first.
     /// </summary>
