@@ -19,16 +19,11 @@ public sealed partial class ChunkHandler(
     IServiceScopeFactory scopes,
     RetrySchedule retries,
     OutcomeRecorder recorder,
+    RecentJobStarts jobStarts,
     IOptions<WorkerOptions> options,
     TimeProvider time,
     ILogger<ChunkHandler> logger)
 {
-    /// <summary>
-    /// How old a batch's cancellation check may be when one of its chunks starts; past this (slow chunks, such as
-    /// model calls) the job is asked again, so cancelling a job stops its queued chunks within about a second.
-    /// </summary>
-    private static readonly TimeSpan StartCheckLifetime = TimeSpan.FromSeconds(1);
-
     private readonly WorkerOptions _options = options.Value;
 
     /// <summary>
@@ -37,10 +32,8 @@ public sealed partial class ChunkHandler(
     /// it retires. Returns how many entries it got through: fewer than the batch when shutdown's deadline cut it
     /// short, and the rest stays pending for another consumer.
     /// </summary>
-    /// <param name="knownStarts">What beginning the batch's jobs found, when the read already did it; jobs missing
-    /// from it (and all jobs when it is null) are begun here.</param>
-    public async Task<int> HandleBatchAsync(StreamEntry[] entries, IReadOnlyDictionary<Guid, ChunkStart>? knownStarts,
-        string consumer, ICollection<Task> recordings, CancellationToken drainToken)
+    public async Task<int> HandleBatchAsync(StreamEntry[] entries, string consumer, ICollection<Task> recordings,
+        CancellationToken drainToken)
     {
         var messages = new ChunkMessage?[entries.Length];
         for (var i = 0; i < entries.Length; i++)
@@ -55,32 +48,21 @@ public sealed partial class ChunkHandler(
             }
         }
 
-        var starts = knownStarts is null ? [] : new Dictionary<Guid, ChunkStart>(knownStarts);
-        var checkedAt = knownStarts is null ? 0L : time.GetTimestamp();
         for (var i = 0; i < entries.Length; i++)
         {
             if (messages[i] is not { } message)
             {
                 continue;
             }
-            if (checkedAt == 0 || !starts.ContainsKey(message.JobId) || time.GetElapsedTime(checkedAt) > StartCheckLifetime)
+            if (!jobStarts.TryGetFresh(message.JobId, out var start))
             {
-                // One round trip for the jobs of the rest of the batch: skip a cancelled job's chunks, otherwise mark
-                // each job started if this is its first chunk.
-                var jobIds = messages.Skip(i).OfType<ChunkMessage>().Select(m => m.JobId).Distinct().ToArray();
-                var rest = entries.Skip(i).Select(e => e.Id).ToArray();
-                if (!await ThroughOutagesAsync(async () =>
-                    {
-                        await using var scope = scopes.CreateAsyncScope();
-                        var answers = await scope.ServiceProvider.GetRequiredService<JobStore>().BeginChunksAsync(jobIds, drainToken);
-                        for (var j = 0; j < jobIds.Length; j++) starts[jobIds[j]] = answers[j];
-                    }, rest, consumer, drainToken))
+                if (await BeginJobsAsync(messages.AsMemory(i), entries.AsMemory(i), consumer, drainToken) is not { } begun)
                 {
                     return i;
                 }
-                checkedAt = time.GetTimestamp();
+                start = begun;
             }
-            if (starts[message.JobId] == ChunkStart.Cancelled)
+            if (start == ChunkStart.Cancelled)
             {
                 await AcknowledgeAsync(entries[i].Id);
                 LogSkippedCancelled(message.JobId, message.ChunkIndex);
@@ -103,6 +85,30 @@ public sealed partial class ChunkHandler(
             }
         }
         return entries.Length;
+    }
+
+    /// <summary>
+    /// One round trip for the jobs of the rest of the batch that this process has not asked about within
+    /// <see cref="RecentJobStarts.Lifetime"/>: which were cancelled (their chunks are skipped), and each job is marked
+    /// started if this is its first chunk. Returns the answer for the first message's job, or null when shutdown's
+    /// deadline came during an outage.
+    /// </summary>
+    private async Task<ChunkStart?> BeginJobsAsync(ReadOnlyMemory<ChunkMessage?> messages, ReadOnlyMemory<StreamEntry> entries,
+        string consumer, CancellationToken drainToken)
+    {
+        var first = messages.Span[0]!.JobId;
+        var jobIds = messages.ToArray().OfType<ChunkMessage>().Select(m => m.JobId).Distinct()
+            .Where(id => id == first || !jobStarts.TryGetFresh(id, out _)).ToArray();
+        ChunkStart? answer = null;
+        var begun = await ThroughOutagesAsync(async () =>
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var checkedAt = time.GetTimestamp();
+            var answers = await scope.ServiceProvider.GetRequiredService<JobStore>().BeginChunksAsync(jobIds, drainToken);
+            for (var j = 0; j < jobIds.Length; j++) jobStarts.Remember(jobIds[j], answers[j], checkedAt);
+            answer = answers[0];
+        }, [.. entries.ToArray().Select(e => e.Id)], consumer, drainToken);
+        return begun ? answer : null;
     }
 
     /// <summary>

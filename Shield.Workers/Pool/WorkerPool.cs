@@ -16,7 +16,6 @@ namespace Shield.Workers.Pool;
 /// </summary>
 public sealed partial class WorkerPool(
     IConnectionMultiplexer redis,
-    IServiceScopeFactory scopes,
     ChunkHandler handler,
     OutcomeRecorder recorder,
     RedisWakeSignal signal,
@@ -77,7 +76,6 @@ public sealed partial class WorkerPool(
             }
             var wake = signal.Next;
             StreamEntry[] entries;
-            Dictionary<Guid, ChunkStart>? starts = null;
             try
             {
                 entries = [];
@@ -88,17 +86,14 @@ public sealed partial class WorkerPool(
                 }
                 if (entries.Length == 0)
                 {
-                    // One round trip reads the batch and checks and starts its jobs.
-                    await using var scope = scopes.CreateAsyncScope();
-                    (entries, starts) = await scope.ServiceProvider.GetRequiredService<JobStore>()
-                        .ReadAndBeginChunksAsync(consumer, _options.BatchSize, stoppingToken);
+                    entries = await redis.GetDatabase().StreamReadGroupAsync(IngestionStream.Key, IngestionStream.ConsumerGroup,
+                        consumer, StreamPosition.NewMessages, _options.BatchSize);
                 }
                 failures = 0;
             }
             catch (RedisServerException ex) when (ex.Message.Contains("NOGROUP", StringComparison.Ordinal))
             {
                 // Redis lost the group (restarted without persistence, or FLUSHALL): whatever was pending is gone.
-                // (Contains, not StartsWith: from inside the read script the error comes wrapped in the script's.)
                 LogGroupLost(ex.Message);
                 await EnsureConsumerGroupAsync();
                 continue;
@@ -123,7 +118,7 @@ public sealed partial class WorkerPool(
             try
             {
                 // Once stopping, the rest of the batch is still ours: finish it within the graceful timeout.
-                handled += await handler.HandleBatchAsync(entries, starts, consumer, recordings, _drain.Token);
+                handled += await handler.HandleBatchAsync(entries, consumer, recordings, _drain.Token);
             }
             catch (Exception ex)
             {

@@ -28,6 +28,7 @@ public static class WorkerPoolExtensions
         builder.Services.AddSingleton<DurableProgressWriter>();
         builder.Services.AddHostedService(services => services.GetRequiredService<DurableProgressWriter>());
         builder.Services.AddSingleton<OutcomeRecorder>();
+        builder.Services.AddSingleton<RecentJobStarts>();
         builder.Services.AddSingleton<ChunkHandler>();
         builder.Services.AddSingleton<RetrySchedule>();
         builder.Services.AddHostedService(services => services.GetRequiredService<RetrySchedule>());
