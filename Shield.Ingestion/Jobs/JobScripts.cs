@@ -35,109 +35,101 @@ internal static class JobScripts
         """;
 
     // KEYS[1] event stream, KEYS[2] ingestion stream, KEYS[3] completion-rate bucket,
-    // KEYS[4 + 2(i-1)], KEYS[5 + 2(i-1)] the i-th outcome's job hash and set of finished chunk indexes
+    // KEYS[2 + 2j], KEYS[3 + 2j] the j-th job's hash and set of finished chunk indexes (j = 1, 2, …)
     // ARGV[1] now (ISO-8601), ARGV[2] now (unix ms), ARGV[3] seconds a finished job is kept, ARGV[4] event retention,
     // ARGV[5] notify channel, ARGV[6] seconds a rate bucket is kept, ARGV[7] consumer group,
-    // ARGV[8 + 5(i-1) ..] the i-th outcome: job id, chunk index, 'processed' | 'failed', error (may be empty),
-    //   its stream entry id ('' = do not acknowledge)
-    // Returns one array per outcome, in order: {applied (1 new, 0 duplicate, 2 job cancelled, -1 unknown job), processed,
-    //   failed, total, status, terminal (1 if this outcome ended the job), acknowledged (1 when its entry was XACKed here)}
+    // then per job: its id, its number of outcomes n, and n × (chunk index, 'p' processed | 'f' failed, error ('' for
+    //   none), stream entry id ('' = do not acknowledge))
+    // Returns per job, in order: {processed, failed, total, status ('' for an unknown job), dispositions, acknowledged}:
+    //   its counts and status after the call; one character per outcome for what it did ('r' counted, 't' counted and
+    //   ended the job, 'd' duplicate, 'c' job cancelled, 'u' unknown job) and one per outcome, '1' when its entry was
+    //   XACKed here.
     // Each counted outcome appends its own ingestion.progress event (and the job's last one its terminal event); one
     // PUBLISH wakes event readers for the whole call. An entry is acknowledged in the same step unless its job is now
     // finished: a finished job's PostgreSQL row must be written before its entry is acknowledged (so a crash in between
     // redelivers it), which the caller then does.
-    // The outcomes of one job are applied together (one read of its hash, one write of each counter), which keeps
-    // Redis's work per outcome to the SADD and its event.
+    // A job's outcomes are applied together (one read of its hash, one write of each counter), and the progress event's
+    // JSON is assembled from strings rather than cjson: Redis's work per outcome is its SADD and its XADD.
     public const string RecordChunkOutcomes = """
         local appended = nil
-        local function append(jobId, eventType, data)
-          local payload = cjson.encode({event_type = eventType, job_id = jobId, timestamp = ARGV[1], data = data})
+        local function append(jobId, eventType, payload)
           appended = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '*', 'type', eventType, 'job', jobId, 'data', payload)
         end
 
-        local count = (#ARGV - 7) / 5
-        local order, byJob = {}, {}
-        for i = 0, count - 1 do
-          local jobId = ARGV[8 + 5 * i]
-          local group = byJob[jobId]
-          if not group then
-            group = {hash = KEYS[4 + 2 * i], finished = KEYS[5 + 2 * i], items = {}}
-            byJob[jobId] = group
-            order[#order + 1] = jobId
-          end
-          group.items[#group.items + 1] = i
-        end
-
-        local results = {}
+        local results, acknowledge = {}, {}
         local completions = 0
-        for _, jobId in ipairs(order) do
-          local group = byJob[jobId]
-          local v = redis.call('HMGET', group.hash, 'status', 'chunks_processed', 'chunks_failed', 'chunks_total', 'created_at_ms', 'error')
+        local a, j = 8, 0
+        while a <= #ARGV do
+          j = j + 1
+          local hash, finished, jobId, n = KEYS[2 + 2 * j], KEYS[3 + 2 * j], ARGV[a], tonumber(ARGV[a + 1])
+          a = a + 2
+          local v = redis.call('HMGET', hash, 'status', 'chunks_processed', 'chunks_failed', 'chunks_total', 'created_at_ms', 'error')
           local status = v[1]
-          if not status then
-            for _, i in ipairs(group.items) do results[i + 1] = {-1, 0, 0, 0, '', 0} end
-          else
-            local processed, failed, total = tonumber(v[2]), tonumber(v[3]), tonumber(v[4])
-            local firstError, errorIsNew = v[6], false
-            local addedProcessed, addedFailed = 0, 0
-            for _, i in ipairs(group.items) do
-              local a = 8 + 5 * i
-              if status == 'cancelled' then
-                results[i + 1] = {2, processed, failed, total, status, 0}
-              elseif redis.call('SADD', group.finished, ARGV[a + 1]) == 0 then
-                results[i + 1] = {0, processed, failed, total, status, 0}
+          local processed, failed, total = tonumber(v[2]) or 0, tonumber(v[3]) or 0, tonumber(v[4]) or 0
+          local firstError, errorIsNew = v[6], false
+          local addedProcessed, addedFailed = 0, 0
+          local progressHead = '{"event_type":"ingestion.progress","job_id":"' .. jobId .. '","timestamp":"' .. ARGV[1]
+            .. '","data":{"chunks_processed":'
+          local codes, acks = {}, {}
+          for i = 1, n do
+            local chunk, kind, err, entry = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+            a = a + 4
+            local code
+            if not status then
+              code = 'u'
+            elseif status == 'cancelled' then
+              code = 'c'
+            elseif redis.call('SADD', finished, chunk) == 0 then
+              code = 'd'
+            else
+              code = 'r'
+              if kind == 'f' then
+                failed = failed + 1
+                addedFailed = addedFailed + 1
+                if not firstError and err ~= '' then firstError, errorIsNew = err, true end
               else
-                if ARGV[a + 2] == 'failed' then
-                  failed = failed + 1
-                  addedFailed = addedFailed + 1
-                  if not firstError and ARGV[a + 3] ~= '' then firstError, errorIsNew = ARGV[a + 3], true end
-                else
-                  processed = processed + 1
-                  addedProcessed = addedProcessed + 1
-                end
-                local percent = 0
-                if total > 0 then percent = math.floor((processed + failed) * 10000 / total + 0.5) / 100 end
-                append(jobId, 'ingestion.progress', {chunks_processed = processed, chunks_failed = failed,
-                  chunks_total = total, percent_complete = percent})
+                processed = processed + 1
+                addedProcessed = addedProcessed + 1
+              end
+              local percent = 0
+              if total > 0 then percent = math.floor((processed + failed) * 10000 / total + 0.5) / 100 end
+              append(jobId, 'ingestion.progress', progressHead .. processed .. ',"chunks_failed":' .. failed
+                .. ',"chunks_total":' .. total .. ',"percent_complete":' .. percent .. '}}')
 
-                local terminal = 0
-                if processed + failed >= total then
-                  status = 'completed'
-                  if failed > 0 then status = 'failed' end
-                  redis.call('HSET', group.hash, 'status', status, 'completed_at', ARGV[1])
-                  -- The TTL starts at the terminal state, not at creation: a long job never loses its record midway.
-                  redis.call('EXPIRE', group.hash, ARGV[3])
-                  redis.call('EXPIRE', group.finished, ARGV[3])
-                  local duration = (tonumber(ARGV[2]) - tonumber(v[5] or ARGV[2])) / 1000
-                  local data = {chunks_processed = processed, chunks_failed = failed, chunks_total = total,
-                    duration_seconds = duration}
-                  if firstError then data.error = firstError end
-                  append(jobId, 'ingestion.' .. status, data)
-                  terminal = 1
-                end
-                results[i + 1] = {1, processed, failed, total, status, terminal}
+              if processed + failed >= total then
+                status = 'completed'
+                if failed > 0 then status = 'failed' end
+                redis.call('HSET', hash, 'status', status, 'completed_at', ARGV[1])
+                -- The TTL starts at the terminal state, not at creation: a long job never loses its record midway.
+                redis.call('EXPIRE', hash, ARGV[3])
+                redis.call('EXPIRE', finished, ARGV[3])
+                local duration = (tonumber(ARGV[2]) - tonumber(v[5] or ARGV[2])) / 1000
+                local data = {chunks_processed = processed, chunks_failed = failed, chunks_total = total,
+                  duration_seconds = duration}
+                if firstError then data.error = firstError end
+                append(jobId, 'ingestion.' .. status, cjson.encode({event_type = 'ingestion.' .. status, job_id = jobId,
+                  timestamp = ARGV[1], data = data}))
+                code = 't'
               end
             end
-            if addedProcessed > 0 then redis.call('HINCRBY', group.hash, 'chunks_processed', addedProcessed) end
-            if addedFailed > 0 then redis.call('HINCRBY', group.hash, 'chunks_failed', addedFailed) end
-            if errorIsNew then redis.call('HSETNX', group.hash, 'error', firstError) end
-            completions = completions + addedProcessed
+            codes[i] = code
+            local finishedJob = status == 'completed' or status == 'failed' or status == 'cancelled'
+            if entry ~= '' and (code == 'u' or code == 'c' or not finishedJob) then
+              acknowledge[#acknowledge + 1] = entry
+              acks[i] = '1'
+            else
+              acks[i] = '0'
+            end
           end
+          if addedProcessed > 0 then redis.call('HINCRBY', hash, 'chunks_processed', addedProcessed) end
+          if addedFailed > 0 then redis.call('HINCRBY', hash, 'chunks_failed', addedFailed) end
+          if errorIsNew then redis.call('HSETNX', hash, 'error', firstError) end
+          completions = completions + addedProcessed
+          results[j] = {processed, failed, total, status or '', table.concat(codes), table.concat(acks)}
         end
         if completions > 0 then
           redis.call('INCRBY', KEYS[3], completions)
           redis.call('EXPIRE', KEYS[3], ARGV[6])
-        end
-
-        local acknowledge = {}
-        for i = 0, count - 1 do
-          local result, entryId = results[i + 1], ARGV[12 + 5 * i]
-          local finishedJob = result[5] == 'completed' or result[5] == 'failed' or result[5] == 'cancelled'
-          result[7] = 0
-          if entryId ~= '' and (result[1] == -1 or result[1] == 2 or not finishedJob) then
-            acknowledge[#acknowledge + 1] = entryId
-            result[7] = 1
-          end
         end
         if #acknowledge > 0 then redis.call('XACK', KEYS[2], ARGV[7], unpack(acknowledge)) end
         if appended then redis.call('PUBLISH', ARGV[5], appended) end

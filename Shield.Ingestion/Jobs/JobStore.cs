@@ -212,7 +212,8 @@ public sealed partial class JobStore(
     /// <summary>
     /// Counts each chunk's outcome once (a redelivered chunk is a duplicate and changes nothing), emits its progress
     /// event and, for a job's last chunk, the terminal event, all in one round trip; then brings the durable rows up to
-    /// date. Results come back in the order of <paramref name="outcomes"/>.
+    /// date (one per job). Results come back in the order of <paramref name="outcomes"/>, each with its job's counts
+    /// and status after the call.
     /// </summary>
     /// <remarks>
     /// An outcome's <see cref="ChunkOutcomeToRecord.Acknowledge"/> entry on <see cref="IngestionStream.Key"/> is
@@ -222,9 +223,22 @@ public sealed partial class JobStore(
     public async Task<ChunkOutcome[]> RecordOutcomesAsync(
         IReadOnlyList<ChunkOutcomeToRecord> outcomes, TimeSpan finishedJobTtl, CancellationToken cancellationToken)
     {
+        // The script takes each job's outcomes together, in the order the jobs first appear.
+        var byJob = new Dictionary<Guid, List<int>>();
+        var jobs = new List<Guid>();
+        for (var i = 0; i < outcomes.Count; i++)
+        {
+            if (!byJob.TryGetValue(outcomes[i].JobId, out var indexes))
+            {
+                byJob[outcomes[i].JobId] = indexes = [];
+                jobs.Add(outcomes[i].JobId);
+            }
+            indexes.Add(i);
+        }
+
         var now = time.GetUtcNow();
-        var keys = new RedisKey[3 + 2 * outcomes.Count];
-        var args = new RedisValue[7 + 5 * outcomes.Count];
+        var keys = new RedisKey[3 + 2 * jobs.Count];
+        var args = new RedisValue[7 + 2 * jobs.Count + 4 * outcomes.Count];
         keys[0] = EventStream.Key;
         keys[1] = IngestionStream.Key;
         keys[2] = JobKeys.CompletionBucket(now.ToUnixTimeSeconds());
@@ -235,35 +249,52 @@ public sealed partial class JobStore(
         args[4] = EventStream.NotifyChannel;
         args[5] = RateBucketLifetimeSeconds;
         args[6] = IngestionStream.ConsumerGroup;
-        for (var i = 0; i < outcomes.Count; i++)
+        var a = 7;
+        for (var j = 0; j < jobs.Count; j++)
         {
-            var o = outcomes[i];
-            keys[3 + 2 * i] = JobKeys.Hash(o.JobId);
-            keys[4 + 2 * i] = JobKeys.FinishedChunks(o.JobId);
-            args[7 + 5 * i] = o.JobId.ToString();
-            args[8 + 5 * i] = o.ChunkIndex;
-            args[9 + 5 * i] = o.Succeeded ? "processed" : "failed";
-            args[10 + 5 * i] = o.Error ?? "";
-            args[11 + 5 * i] = o.Acknowledge.IsNull ? "" : o.Acknowledge;
+            var indexes = byJob[jobs[j]];
+            keys[3 + 2 * j] = JobKeys.Hash(jobs[j]);
+            keys[4 + 2 * j] = JobKeys.FinishedChunks(jobs[j]);
+            args[a++] = jobs[j].ToString();
+            args[a++] = indexes.Count;
+            foreach (var i in indexes)
+            {
+                var o = outcomes[i];
+                args[a++] = o.ChunkIndex;
+                args[a++] = o.Succeeded ? "p" : "f";
+                args[a++] = o.Error ?? "";
+                args[a++] = o.Acknowledge.IsNull ? "" : o.Acknowledge;
+            }
         }
         var results = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(JobScripts.RecordChunkOutcomes, keys, args))!;
 
         var recorded = new ChunkOutcome[outcomes.Count];
-        for (var i = 0; i < recorded.Length; i++)
+        for (var j = 0; j < jobs.Count; j++)
         {
-            var result = (RedisResult[])results[i]!;
-            recorded[i] = new ChunkOutcome(
-                (int)result[0] switch
-                {
-                    1 => OutcomeDisposition.Recorded,
-                    0 => OutcomeDisposition.Duplicate,
-                    2 => OutcomeDisposition.Cancelled,
-                    _ => OutcomeDisposition.UnknownJob,
-                },
-                (int)result[1], (int)result[2], (int)result[3], result[4].ToString(), (int)result[5] == 1, (int)result[6] == 1);
-            if (recorded[i].Disposition is OutcomeDisposition.Recorded or OutcomeDisposition.Duplicate)
+            var result = (RedisResult[])results[j]!;
+            var (processed, failed, total, status) = ((int)result[0], (int)result[1], (int)result[2], result[3].ToString());
+            var dispositions = result[4].ToString();
+            var acknowledged = result[5].ToString();
+            var indexes = byJob[jobs[j]];
+            var counted = false;
+            for (var k = 0; k < indexes.Count; k++)
             {
-                await SaveDurableCopyAsync(outcomes[i].JobId, recorded[i], outcomes[i].Error, now, cancellationToken);
+                var disposition = dispositions[k] switch
+                {
+                    'r' or 't' => OutcomeDisposition.Recorded,
+                    'd' => OutcomeDisposition.Duplicate,
+                    'c' => OutcomeDisposition.Cancelled,
+                    _ => OutcomeDisposition.UnknownJob,
+                };
+                counted |= disposition is OutcomeDisposition.Recorded or OutcomeDisposition.Duplicate;
+                recorded[indexes[k]] = new ChunkOutcome(disposition, processed, failed, total, status,
+                    Terminal: dispositions[k] == 't', Acknowledged: acknowledged[k] == '1');
+            }
+            if (counted)
+            {
+                // Once per job, with its counts after the call and the first error among its outcomes.
+                var error = indexes.Select(i => outcomes[i].Error).FirstOrDefault(e => e is not null);
+                await SaveDurableCopyAsync(jobs[j], recorded[indexes[^1]], error, now, cancellationToken);
             }
         }
         return recorded;
