@@ -122,6 +122,51 @@ public sealed class JobStoreTests(ShieldStackFixture stack) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task One_call_records_interleaved_outcomes_of_several_jobs_each_as_its_own()
+    {
+        var first = Job(chunks: 2);
+        var second = Job(chunks: 3);
+        await _store.CreateAsync(first, CancellationToken.None);
+        await _store.CreateAsync(second, CancellationToken.None);
+        await _store.BeginChunksAsync([first.JobId, second.JobId], CancellationToken.None);
+        await Redis.StreamCreateConsumerGroupAsync(IngestionStream.Key, IngestionStream.ConsumerGroup, "0-0");
+        var delivered = (await Redis.StreamReadGroupAsync(IngestionStream.Key, IngestionStream.ConsumerGroup, "test-consumer", ">", 10))
+            .ToDictionary(e => (ChunkMessage.FromStreamEntry(e, out _)!.JobId, ChunkMessage.FromStreamEntry(e, out _)!.ChunkIndex), e => e.Id);
+
+        var outcomes = await _store.RecordOutcomesAsync(
+        [
+            new(second.JobId, 0, Succeeded: true, Error: null, delivered[(second.JobId, 0)]),
+            new(first.JobId, 0, Succeeded: true, Error: null, delivered[(first.JobId, 0)]),
+            new(second.JobId, 0, Succeeded: true, Error: null, delivered[(second.JobId, 0)]),
+            new(second.JobId, 1, Succeeded: false, Error: "ValueError: bad chunk", delivered[(second.JobId, 1)]),
+            new(first.JobId, 1, Succeeded: true, Error: null, delivered[(first.JobId, 1)]),
+        ], FinishedJobTtl, CancellationToken.None);
+
+        Assert.Equal(
+            [OutcomeDisposition.Recorded, OutcomeDisposition.Recorded, OutcomeDisposition.Duplicate,
+             OutcomeDisposition.Recorded, OutcomeDisposition.Recorded],
+            outcomes.Select(o => o.Disposition));
+        Assert.Equal([false, false, false, false, true], outcomes.Select(o => o.Terminal));
+        // The finished job's last entry waits for its PostgreSQL row: the caller acknowledges it; the rest already are.
+        Assert.Equal([true, true, true, true, false], outcomes.Select(o => o.Acknowledged));
+        var pending = await Redis.StreamPendingMessagesAsync(IngestionStream.Key, IngestionStream.ConsumerGroup, 10, "test-consumer");
+        Assert.Equal(new[] { delivered[(first.JobId, 1)], delivered[(second.JobId, 2)] }.Order(),
+            pending.Select(p => p.MessageId).Order());   // the second job's chunk 2 has no outcome yet
+
+        var secondProgress = (await EventsOfAsync(second.JobId))
+            .Where(e => e.GetProperty("event_type").GetString() == "ingestion.progress").Select(e => e.GetProperty("data")).ToList();
+        Assert.Equal([(1, 0, 3, 33.33), (1, 1, 3, 66.67)], secondProgress.Select(d => (
+            d.GetProperty("chunks_processed").GetInt32(), d.GetProperty("chunks_failed").GetInt32(),
+            d.GetProperty("chunks_total").GetInt32(), d.GetProperty("percent_complete").GetDouble())));
+        var firstTypes = (await EventsOfAsync(first.JobId)).Select(e => e.GetProperty("event_type").GetString());
+        Assert.Equal(["ingestion.queued", "ingestion.started", "ingestion.progress", "ingestion.progress", "ingestion.completed"], firstTypes);
+
+        var rows = await _db.Jobs.AsNoTracking().Where(j => j.Id == first.JobId || j.Id == second.JobId).ToDictionaryAsync(j => j.Id);
+        Assert.Equal((JobStatus.Completed, 2, 0, (string?)null), (rows[first.JobId].Status, rows[first.JobId].ChunksProcessed, rows[first.JobId].ChunksFailed, rows[first.JobId].Error));
+        Assert.Equal((JobStatus.Processing, 1, 1, (string?)"ValueError: bad chunk"), (rows[second.JobId].Status, rows[second.JobId].ChunksProcessed, rows[second.JobId].ChunksFailed, rows[second.JobId].Error));
+    }
+
+    [Fact]
     public async Task The_redis_copy_expires_only_after_the_job_finishes()
     {
         var job = Job(chunks: 2);

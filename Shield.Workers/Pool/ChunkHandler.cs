@@ -29,12 +29,13 @@ public sealed partial class ChunkHandler(
     /// <summary>
     /// Handles a batch in order. Each handled chunk's outcome is recorded in the background; the task that completes
     /// when it is recorded and acknowledged goes into <paramref name="recordings"/>, which the consumer awaits before
-    /// it retires. Returns how many entries it got through: fewer than the batch when shutdown's deadline cut it
-    /// short, and the rest stays pending for another consumer.
+    /// it retires. Returns how many entries it got through (fewer than the batch when shutdown's deadline cut it
+    /// short, and the rest stays pending for another consumer) and how many of them it ran (not skipped).
     /// </summary>
-    public async Task<int> HandleBatchAsync(StreamEntry[] entries, string consumer, ICollection<Task> recordings,
+    public async Task<(int Handled, int Run)> HandleBatchAsync(StreamEntry[] entries, string consumer, ICollection<Task> recordings,
         CancellationToken drainToken)
     {
+        var run = 0;
         var messages = new ChunkMessage?[entries.Length];
         for (var i = 0; i < entries.Length; i++)
         {
@@ -58,7 +59,7 @@ public sealed partial class ChunkHandler(
             {
                 if (await BeginJobsAsync(messages.AsMemory(i), entries.AsMemory(i), consumer, drainToken) is not { } begun)
                 {
-                    return i;
+                    return (i, run);
                 }
                 start = begun;
             }
@@ -71,9 +72,10 @@ public sealed partial class ChunkHandler(
 
             try
             {
+                run++;
                 if (await HandleAsync(entries[i], message, consumer, drainToken) is not { } recording)
                 {
-                    return i;
+                    return (i, run);
                 }
                 recordings.Add(recording);
             }
@@ -84,7 +86,7 @@ public sealed partial class ChunkHandler(
                 LogHandlingFailed(ex, entries[i].Id.ToString(), consumer);
             }
         }
-        return entries.Length;
+        return (entries.Length, run);
     }
 
     /// <summary>

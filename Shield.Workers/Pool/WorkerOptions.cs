@@ -11,9 +11,17 @@ public sealed class WorkerOptions
     [Range(1, 256)]
     public int PoolSize { get; set; } = 4;
 
-    /// <summary>Entries a consumer reads per XREADGROUP.</summary>
+    /// <summary>Entries a consumer reads per XREADGROUP while its chunks take real time (see <see cref="ReadSize"/>).</summary>
     [Range(1, 1000)]
     public int BatchSize { get; set; } = 10;
+
+    /// <summary>
+    /// Most entries a consumer reads at once while its chunks take microseconds each (reads grow from
+    /// <see cref="BatchSize"/> towards what fits in about 10 ms); a value at or below <see cref="BatchSize"/> keeps every
+    /// read at <see cref="BatchSize"/>.
+    /// </summary>
+    [Range(1, 1000)]
+    public int MaxBatchSize { get; set; } = 100;
 
     /// <summary>Attempts a chunk gets before it is dead-lettered and counted as failed.</summary>
     [Range(1, 100)]

@@ -63,12 +63,13 @@ public sealed partial class WorkerPool(
         var failures = 0;
         // Outcomes of this consumer's chunks still being recorded: at most about one batch behind its reads.
         var recordings = new List<Task>();
+        var readSize = new ReadSize(_options.BatchSize, _options.MaxBatchSize);
         await AnnounceAsync(EventTypes.WorkerStarted, consumer, slot, handled, "started");
 
         while (!stoppingToken.IsCancellationRequested)
         {
             recordings.RemoveAll(r => r.IsCompleted);
-            if (recordings.Count > _options.BatchSize)
+            if (recordings.Count > readSize.Next)
             {
                 // Yielding: the recordings complete on the recorder's loop, which must not run this consumer's next batch.
                 await Task.WhenAll(recordings).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
@@ -87,7 +88,7 @@ public sealed partial class WorkerPool(
                 if (entries.Length == 0)
                 {
                     entries = await redis.GetDatabase().StreamReadGroupAsync(IngestionStream.Key, IngestionStream.ConsumerGroup,
-                        consumer, StreamPosition.NewMessages, _options.BatchSize);
+                        consumer, StreamPosition.NewMessages, readSize.Next);
                 }
                 failures = 0;
             }
@@ -118,7 +119,10 @@ public sealed partial class WorkerPool(
             try
             {
                 // Once stopping, the rest of the batch is still ours: finish it within the graceful timeout.
-                handled += await handler.HandleBatchAsync(entries, consumer, recordings, _drain.Token);
+                var started = time.GetTimestamp();
+                var batch = await handler.HandleBatchAsync(entries, consumer, recordings, _drain.Token);
+                handled += batch.Handled;
+                readSize.Observe(batch.Run, time.GetElapsedTime(started));
             }
             catch (Exception ex)
             {
