@@ -183,7 +183,57 @@ public sealed partial class JobStore(
         return starts;
     }
 
-    /// <summary>The begin script's answer: 1 started now, 2 cancelled, 0 already started or unknown.</summary>
+    /// <summary>
+    /// Reads up to <paramref name="count"/> new entries for <paramref name="consumer"/> and begins their jobs (see
+    /// <see cref="BeginChunksAsync"/>) in the same round trip. A job whose answer is missing (an entry whose job id is
+    /// not in canonical form) is left for the caller to begin.
+    /// </summary>
+    public async Task<(StreamEntry[] Entries, Dictionary<Guid, ChunkStart> Starts)> ReadAndBeginChunksAsync(
+        string consumer, int count, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(JobScripts.ReadAndBeginChunks,
+            [IngestionStream.Key, EventStream.Key],
+            [
+                IngestionStream.ConsumerGroup, consumer, count, Iso(now), IngestionEventLog.RetainedEvents,
+                EventStream.NotifyChannel, JobKeys.HashPrefix,
+            ]))!;
+
+        var read = (RedisResult[])result[0]!;
+        var entries = new StreamEntry[read.Length];
+        for (var i = 0; i < read.Length; i++)
+        {
+            var entry = (RedisResult[])read[i]!;
+            var fields = entry[1].IsNull ? null : (RedisValue[])entry[1]!;
+            var values = new NameValueEntry[fields is null ? 0 : fields.Length / 2];
+            for (var f = 0; f < values.Length; f++)
+            {
+                values[f] = new NameValueEntry(fields![2 * f], fields[2 * f + 1]);
+            }
+            // A deleted entry comes back without fields; ChunkMessage reports it as such and the worker dead-letters it.
+            entries[i] = new StreamEntry((RedisValue)entry[0], fields is null ? null! : values);
+        }
+
+        var jobs = (RedisValue[])result[1]!;
+        var answers = (RedisValue[])result[2]!;
+        var starts = new Dictionary<Guid, ChunkStart>(jobs.Length);
+        for (var i = 0; i < jobs.Length; i++)
+        {
+            var text = (string?)jobs[i];
+            if (!Guid.TryParse(text, out var jobId) || text != jobId.ToString())
+            {
+                continue;
+            }
+            starts[jobId] = ToChunkStart((int)answers[i]);
+            if (starts[jobId] == ChunkStart.First)
+            {
+                await RecordStartAsync(jobId, now, cancellationToken);
+            }
+        }
+        return (entries, starts);
+    }
+
+    /// <summary>The job scripts' begin() answer: 1 started now, 2 cancelled, 0 already started or unknown.</summary>
     private static ChunkStart ToChunkStart(int answer) =>
         answer switch { 1 => ChunkStart.First, 2 => ChunkStart.Cancelled, _ => ChunkStart.Continued };
 

@@ -16,7 +16,9 @@ namespace Shield.Workers.Pool;
 /// </summary>
 public sealed partial class WorkerPool(
     IConnectionMultiplexer redis,
+    IServiceScopeFactory scopes,
     ChunkHandler handler,
+    RecentJobStarts jobStarts,
     OutcomeRecorder recorder,
     RedisWakeSignal signal,
     WorkerIdentity identity,
@@ -64,6 +66,8 @@ public sealed partial class WorkerPool(
         // Outcomes of this consumer's chunks still being recorded: at most about one batch behind its reads.
         var recordings = new List<Task>();
         var readSize = new ReadSize(_options.BatchSize, _options.MaxBatchSize);
+        // Until a read finds entries, the consumer is idle: its next read also begins the entries' jobs.
+        var idle = true;
         await AnnounceAsync(EventTypes.WorkerStarted, consumer, slot, handled, "started");
 
         while (!stoppingToken.IsCancellationRequested)
@@ -85,16 +89,29 @@ public sealed partial class WorkerPool(
                     lastReclaim = time.GetTimestamp();
                     entries = await ReclaimAbandonedAsync(consumer);
                 }
-                if (entries.Length == 0)
+                if (entries.Length == 0 && idle)
                 {
+                    // One round trip reads the batch and checks and starts its jobs: a new job's first chunk starts
+                    // one round trip after the wake-up.
+                    await using var scope = scopes.CreateAsyncScope();
+                    var checkedAt = time.GetTimestamp();
+                    (entries, var starts) = await scope.ServiceProvider.GetRequiredService<JobStore>()
+                        .ReadAndBeginChunksAsync(consumer, readSize.Next, stoppingToken);
+                    foreach (var (jobId, start) in starts) jobStarts.Remember(jobId, start, checkedAt);
+                }
+                else if (entries.Length == 0)
+                {
+                    // Busy: a plain read (the jobs of its entries are mostly known from the last second's batches).
                     entries = await redis.GetDatabase().StreamReadGroupAsync(IngestionStream.Key, IngestionStream.ConsumerGroup,
                         consumer, StreamPosition.NewMessages, readSize.Next);
                 }
+                idle = entries.Length == 0;
                 failures = 0;
             }
             catch (RedisServerException ex) when (ex.Message.Contains("NOGROUP", StringComparison.Ordinal))
             {
                 // Redis lost the group (restarted without persistence, or FLUSHALL): whatever was pending is gone.
+                // (Contains, not StartsWith: from inside the read script the error comes wrapped in the script's.)
                 LogGroupLost(ex.Message);
                 await EnsureConsumerGroupAsync();
                 continue;
