@@ -67,13 +67,14 @@ shield() {
 bullmq() { N=$N C=$C DELAY_MS=0 "$peer" | tail -n1; }
 field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 
-shield_rates=(); bull_rates=(); ratios=()
+shield_rates=(); bull_rates=(); ratios=(); shield_steady=(); shield_jit=()
 for round in $(seq "$ROUNDS"); do
   if (( round % 2 )); then order=(shield bullmq); else order=(bullmq shield); fi
   for side in "${order[@]}"; do
     redis FLUSHALL >/dev/null
     if [[ $side == shield ]]; then
       line=$(shield --workload noop --chunks "$N" --pool-size "$C"); s=$(field "$line" process_per_s)
+      shield_steady+=("$(field "$line" steady_per_s)"); shield_jit+=("$(field "$line" jit_ms)")
     else
       line=$(bullmq); b=$(field "$line" process_per_s)
     fi
@@ -99,7 +100,8 @@ if [[ "${MEMORY_CHECK:-1}" == 1 ]]; then
   redis FLUSHALL >/dev/null
 fi
 
-python3 - "$N" "$C" "${shield_rates[*]}" "${bull_rates[*]}" "${ratios[*]}" "$delay_line" "$memory_line" "$peer_delay_line" <<'PY'
+python3 - "$N" "$C" "${shield_rates[*]}" "${bull_rates[*]}" "${ratios[*]}" "$delay_line" "$memory_line" "$peer_delay_line" \
+  "${shield_steady[*]}" "${shield_jit[*]}" <<'PY'
 import json, statistics, sys
 n, c = sys.argv[1], int(sys.argv[2])
 shield = [float(x) for x in sys.argv[3].split()]
@@ -113,6 +115,10 @@ for i, (s, b, r) in enumerate(zip(shield, bull, ratio), 1):
     print(f"{i:>5} {s:>10.0f} {b:>10.0f} {r:>7.2f}")
 print(f"ratio shield/bullmq: min {min(ratio):.2f}  median {statistics.median(ratio):.2f}  max {max(ratio):.2f}   (target: median >= 2.00)")
 print(f"medians: shield {statistics.median(shield):.0f}/s, bullmq {statistics.median(bull):.0f}/s")
+steady = [float(x) for x in sys.argv[9].split()]
+jit = [float(x) for x in sys.argv[10].split()]
+print(f"  shield's rounds: steady (middle 80% of chunks) median {statistics.median(steady):.0f}/s; "
+      f"JIT during the timed part median {statistics.median(jit):.0f} ms of CPU")
 target = delay["pool_size"] * 1000 / delay["delay_ms"]
 print(f"delay {delay['delay_ms']} ms, pool {delay['pool_size']}: {delay['process_per_s']:.0f}/s = "
       f"{delay['process_per_s'] / target * 100:.0f}% of pool/delay = {target:.0f}/s (target >= 90%)")

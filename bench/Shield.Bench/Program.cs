@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
@@ -76,6 +77,9 @@ builder.AddNpgsqlDbContext<ShieldDbContext>("shield",
 builder.Services.AddJobTracking();
 builder.AddChunkProcessing();
 builder.AddWorkerPool();
+// The pool is started by hand, inside the timing; the process's other hosted services start with the host.
+builder.Services.Remove(builder.Services.Single(s => s.ServiceType == typeof(IHostedService) && s.ImplementationType == typeof(WorkerPool)));
+builder.Services.AddSingleton<WorkerPool>();
 builder.Services.AddSingleton(probe);
 builder.Services.AddSingleton(stages);
 switch (options.Workload)
@@ -104,6 +108,11 @@ switch (options.Workload)
 
 using var host = builder.Build();
 await host.Services.MigrateShieldDatabaseAsync();
+// A Workers process's start: its services are constructed (loading the in-process embedding model, which
+// HeartbeatService reports and the noop and delay workloads never use) and telemetry, the heartbeat, the retry schedule
+// and the progress writer start. Node's equivalent (loading modules) happens before the peer's timing too.
+await host.StartAsync();
+var pool = host.Services.GetRequiredService<WorkerPool>();
 var redis = host.Services.GetRequiredService<IConnectionMultiplexer>();
 // The harness's own connection, for INFO and DBSIZE (admin commands the services' connection does not allow).
 await using var admin = await ConnectionMultiplexer.ConnectAsync(redisEndpoint + ",allowAdmin=true");
@@ -127,18 +136,20 @@ for (var offset = 0; offset < options.Chunks; offset += options.JobSize)
 }
 enqueueWatch.Stop();
 
-// Construct the Workers' services before timing: that loads the in-process embedding model (HeartbeatService reports
-// it), which a Workers process does once when it starts and the noop and delay workloads never use. Starting them
-// (the pool, the retry schedule, the progress writer, telemetry) is timed, as the peer's timing includes `new Worker`.
-_ = host.Services.GetServices<IHostedService>().ToList();
+// Starting the worker pool is timed (creating the consumer group, subscribing to wake-ups, announcing its consumers,
+// compiling its code on first use), as the peer's timing includes `new Worker`.
 var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+var (allocatedBefore, gcsBefore) = (GC.GetTotalAllocatedBytes(), GC.CollectionCount(0));
+var (jitBefore, jitMethodsBefore) = (JitInfo.GetCompilationTime(), JitInfo.GetCompiledMethodCount());
 var processWatch = Stopwatch.StartNew();
 var processStartTimestamp = Stopwatch.GetTimestamp();
-await host.StartAsync();
-var hostStarted = processWatch.Elapsed;
+await pool.StartAsync(CancellationToken.None);
+var poolStarted = processWatch.Elapsed;
 await WaitAsync(probe.AllDone, options.Chunks, TimeSpan.FromMinutes(30));
 processWatch.Stop();
 var busyCpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+var (allocated, gcs) = (GC.GetTotalAllocatedBytes() - allocatedBefore, GC.CollectionCount(0) - gcsBefore);
+var (jit, jitMethods) = (JitInfo.GetCompilationTime() - jitBefore, JitInfo.GetCompiledMethodCount() - jitMethodsBefore);
 var stageTotals = stages.TakeMilliseconds();
 var (pgMilliseconds, pgCommands) = probe.TakePostgres();
 var loaded = probe.TimingsOf(jobIds);
@@ -187,6 +198,12 @@ var result = new JsonObject
     ["idle_cpu_window_s"] = $"{options.IdleSettleSeconds}+{options.IdleCpuSeconds}",
     ["idle_samples"] = idle.Count,
     ["busy_cpu_percent"] = Math.Round(busyCpu.TotalMilliseconds / processWatch.Elapsed.TotalMilliseconds * 100, 1),
+    ["busy_cpu_us_per_chunk"] = Math.Round(busyCpu.TotalMicroseconds / options.Chunks, 1),
+    ["allocated_bytes_per_chunk"] = allocated / options.Chunks,
+    ["gc_collections"] = gcs,
+    // Compiling methods on first use (and recompiling hot ones) during the timed part: CPU the run spends once per process.
+    ["jit_ms"] = Math.Round(jit.TotalMilliseconds),
+    ["jit_methods"] = jitMethods,
     // Under load: time a chunk spends in the pool's own bookkeeping (handle minus process), and in PostgreSQL.
     ["loaded_handle_p50_ms"] = Percentile(loaded.Select(t => Ms(t.Finished - t.Started)), 50),
     ["loaded_bookkeeping_after_p50_ms"] = Percentile(loaded.Select(t => Ms(t.Finished - t.ProcessEnded)), 50),
@@ -195,10 +212,11 @@ var result = new JsonObject
     ["stage_ms_per_chunk"] = new JsonObject([.. stageTotals.OrderBy(kv => kv.Key, StringComparer.Ordinal)
         .Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Math.Round(kv.Value / options.Chunks, 3)))]),
     ["redis_used_memory_start"] = memoryAtStart,
-    // Part of the processing time: starting the Workers' hosted services (pool, retry schedule, progress writer,
-    // telemetry) and the first processing start after it.
-    ["pool_start_ms"] = Math.Round(hostStarted.TotalMilliseconds, 1),
+    // Part of the processing time: starting the worker pool, and the first processing start after it.
+    ["pool_start_ms"] = Math.Round(poolStarted.TotalMilliseconds, 1),
     ["first_chunk_started_ms"] = Math.Round(Ms(probe.FirstStarted(jobIds) - processStartTimestamp), 1),
+    // Throughput once running, without the start: the middle 80 % of chunks over the time they took to finish.
+    ["steady_per_s"] = SteadyRate(loaded.Select(t => t.Finished)),
     ["processors"] = Environment.ProcessorCount,
 };
 
@@ -216,6 +234,7 @@ if (options.MemoryCheck)
 
 using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(20)))
 {
+    await pool.StopAsync(stopping.Token);
     await host.StopAsync(stopping.Token);
 }
 Console.WriteLine(result.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
@@ -246,6 +265,14 @@ static async Task<long> UsedMemoryAsync(IDatabase db)
     var info = (string)(await db.ExecuteAsync("INFO", "memory"))!;
     var line = info.Split('\n').First(l => l.StartsWith("used_memory:", StringComparison.Ordinal));
     return long.Parse(line["used_memory:".Length..].Trim(), CultureInfo.InvariantCulture);
+}
+
+static double? SteadyRate(IEnumerable<long> finished)
+{
+    var sorted = finished.Where(t => t > 0).Order().ToArray();
+    if (sorted.Length < 10) return null;
+    var (from, to) = (sorted[sorted.Length / 10], sorted[sorted.Length * 9 / 10]);
+    return to > from ? Math.Round((sorted.Length * 9 / 10 - sorted.Length / 10) / (Ms(to - from) / 1000)) : null;
 }
 
 static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
