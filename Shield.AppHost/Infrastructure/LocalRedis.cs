@@ -3,8 +3,11 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Shield.AppHost.Infrastructure;
 
-/// <summary>redis-server run from the host. Same connection string shape as Aspire's RedisResource, minus the password.</summary>
-public sealed class LocalRedisResource(string name, string command, string workingDirectory)
+/// <summary>
+/// redis-server run from the host through <c>local-redis.sh</c>. Same connection string shape as Aspire's RedisResource:
+/// <c>host:port,password=…</c>.
+/// </summary>
+public sealed class LocalRedisResource(string name, string command, string workingDirectory, ParameterResource password)
     : ExecutableResource(name, command, workingDirectory), IResourceWithConnectionString
 {
     public const string PrimaryEndpointName = "tcp";
@@ -13,19 +16,25 @@ public sealed class LocalRedisResource(string name, string command, string worki
 
     public EndpointReference PrimaryEndpoint => _primaryEndpoint ??= new(this, PrimaryEndpointName);
 
+    public ParameterResource PasswordParameter { get; } = password;
+
     public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
-        $"{PrimaryEndpoint.Property(EndpointProperty.Host)}:{PrimaryEndpoint.Property(EndpointProperty.Port)}");
+        $"{PrimaryEndpoint.Property(EndpointProperty.Host)}:{PrimaryEndpoint.Property(EndpointProperty.Port)},password={PasswordParameter}");
 }
 
 internal static class LocalRedisExtensions
 {
+    private const string LauncherScript = "local-redis.sh";
+
     /// <summary>
-    /// Adds redis-server as an executable with append-only persistence under <paramref name="dataDirectory"/>.
+    /// Adds redis-server as an executable with append-only persistence under <paramref name="dataDirectory"/>, behind a
+    /// password made anew for every run of the AppHost.
     /// </summary>
     /// <remarks>
-    /// No password: the server binds to 127.0.0.1 only and its port is reachable only through DCP's proxy
-    /// on the same machine, exactly like the rest of a developer's loopback services. Adding one would mean
-    /// either putting it on the command line (visible in ps) or writing a config file holding it.
+    /// The per-run password is what keeps runs apart: local Redis listens on the same port (6379) in every run, so a
+    /// process left over from an earlier run (a Workers process whose launcher was killed, say) would otherwise join
+    /// this run's consumer group and take chunks it cannot finish. With another run's password, it is refused.
+    /// The launcher passes the password to redis-server on stdin, never on the command line.
     /// </remarks>
     public static IResourceBuilder<LocalRedisResource> AddLocalRedis(
         this IDistributedApplicationBuilder builder, string name, string dataDirectory)
@@ -35,6 +44,13 @@ internal static class LocalRedisExtensions
             "redis-server",
             ShieldConfigKeys.RedisServer,
             "apt-get install redis-server (or brew install redis)");
+        var bash = ExecutableLocator.FindOnPath("bash")
+            ?? throw new DistributedApplicationException("bash not found on PATH: the local Redis launcher is a bash script.");
+        var script = Path.Combine(builder.AppHostDirectory, "Infrastructure", LauncherScript);
+        if (!File.Exists(script))
+        {
+            throw new DistributedApplicationException($"Redis launcher missing: {script}");
+        }
 
         var redisData = Path.Combine(dataDirectory, "redis");
         Directory.CreateDirectory(redisData);
@@ -42,7 +58,14 @@ internal static class LocalRedisExtensions
         // 6379 so redis-cli's defaults reach it; a system redis service on 6379 needs stopping or this moved.
         var port = builder.Configuration.GetValue<int?>(ShieldConfigKeys.RedisPort) ?? 6379;
 
-        var redis = new LocalRedisResource(name, redisServer, redisData);
+        // Not persisted: a new value every run (Parameters:redis-password still overrides it, for a fixed one).
+        var password = builder.AddParameter(
+            $"{name}-password",
+            new GenerateParameterDefault { MinLength = 22, Special = false },
+            secret: true,
+            persist: false);
+
+        var redis = new LocalRedisResource(name, bash, redisData, password.Resource);
 
         string? connectionString = null;
         builder.Eventing.Subscribe<ConnectionStringAvailableEvent>(redis, async (_, ct) =>
@@ -57,30 +80,18 @@ internal static class LocalRedisExtensions
             name: healthCheckKey);
 
         return builder.AddResource(redis)
-            // Proxied: the proxy owns the fixed port, redis listens on a port DCP picks, so a restart never races a lingering socket.
+            // Proxied: the proxy owns the fixed port, redis listens on a port DCP picks (the same one across restarts of
+            // the resource, which is why the launcher waits for the previous server to let go of it).
             .WithEndpoint(port: port, name: LocalRedisResource.PrimaryEndpointName, scheme: "tcp", isProxied: true)
             .WithArgs(context =>
             {
-                context.Args.Add("--port");
-                context.Args.Add(redis.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
-                context.Args.Add("--bind");
-                context.Args.Add("127.0.0.1");
-                context.Args.Add("--dir");
+                context.Args.Add(script);
+                context.Args.Add(redisServer);
                 context.Args.Add(redisData);
-                // AOF alone is the persistence: at most a second of writes lost, and no RDB fork pauses.
-                context.Args.Add("--appendonly");
-                context.Args.Add("yes");
-                context.Args.Add("--appendfsync");
-                context.Args.Add("everysec");
-                context.Args.Add("--save");
-                context.Args.Add("");
-                // Queues and idempotency keys live here; evicting them silently would lose work.
-                context.Args.Add("--maxmemory-policy");
-                context.Args.Add("noeviction");
-                // Without a supervisor, redis must not try to daemonize or talk to systemd.
-                context.Args.Add("--daemonize");
-                context.Args.Add("no");
+                context.Args.Add(redis.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
             })
+            // The password travels in the environment: argv is world-readable through ps and /proc.
+            .WithEnvironment("SHIELD_REDIS_PASSWORD", password)
             .WithIconName("Database")
             .WithHealthCheck(healthCheckKey)
             // A development-only stand-in; deployments describe the container instead.

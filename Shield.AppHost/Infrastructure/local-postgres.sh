@@ -80,6 +80,11 @@ chmod 700 "$pgdata" "$sockdir"
 
 pg() { "${run_as[@]}" "$bindir/$@"; }
 
+# Single-user mode and the postmaster both refuse a data directory whose previous postmaster is still shutting down.
+# shellcheck source=previous-server.sh
+source "$(dirname "${BASH_SOURCE[0]}")/previous-server.sh"
+wait_for_previous_server "$pgdata/postmaster.pid" postgres "$pgdata"
+
 server_major=$("$bindir/postgres" --version | sed -E 's/.* ([0-9]+)(\.[0-9]+)*.*/\1/')
 if [[ -s "$pgdata/PG_VERSION" ]]; then
     data_major=$(<"$pgdata/PG_VERSION")
