@@ -13,7 +13,8 @@ var api = builder.AddProject<Projects.Shield_Api>(ResourceNames.Api)
     .WithAiServices(infrastructure)
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints()
-    .WithSettingsFrom(builder.Configuration, "Shield:Api", "Shield:Ingestion", "Shield:Workers:JobStatusTtl", "Shield:Telemetry");
+    .WithSettingsFrom(builder.Configuration, "Shield:Api", "Shield:Ingestion", "Shield:Workers:JobStatusTtl", "Shield:Telemetry")
+    .ExitingWithThisRun();
 
 // Write endpoints require this key when it is set (always in a deployment; locally once you set
 // Parameters:api-key, e.g. `dotnet user-secrets set Parameters:api-key ...`), so the plan's curl works out of the box.
@@ -30,6 +31,7 @@ builder.AddProject<Projects.Shield_Workers>(ResourceNames.Workers)
     .WithReference(infrastructure.Database).WaitFor(infrastructure.Database)
     .WithAiServices(infrastructure)
     .WithHttpHealthCheck("/health")
-    .WithSettingsFrom(builder.Configuration, "Shield:Workers", "Shield:Extraction", "Shield:Telemetry");
+    .WithSettingsFrom(builder.Configuration, "Shield:Workers", "Shield:Extraction", "Shield:Telemetry")
+    .ExitingWithThisRun();
 
 builder.Build().Run();

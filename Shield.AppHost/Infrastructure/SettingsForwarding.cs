@@ -26,3 +26,23 @@ public static class SettingsForwarding
         return builder;
     }
 }
+
+public static class RunLifetime
+{
+    /// <summary>Same key as the services' <c>OrphanedProcessGuard.AppHostProcessIdKey</c>, as an environment variable.</summary>
+    private const string AppHostProcessIdVariable = "Shield__Run__AppHostProcessId";
+
+    /// <summary>
+    /// Tells a service which AppHost runs it, so that it stops once this run is gone (its launcher or the AppHost
+    /// killed) instead of living on and joining later runs. Run mode only: a deployment has no AppHost process.
+    /// </summary>
+    public static IResourceBuilder<T> ExitingWithThisRun<T>(this IResourceBuilder<T> builder)
+        where T : IResourceWithEnvironment
+    {
+        if (builder.ApplicationBuilder.ExecutionContext.IsRunMode)
+        {
+            builder.WithEnvironment(AppHostProcessIdVariable, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return builder;
+    }
+}

@@ -11,6 +11,10 @@ public static class DependencyOutage
 {
     public static bool IsOutage(Exception exception)
     {
+        if (CredentialsRefused(exception))
+        {
+            return false;
+        }
         for (var ex = exception; ex is not null; ex = ex.InnerException)
         {
             switch (ex)
@@ -23,6 +27,25 @@ public static class DependencyOutage
                 // error (500: the model failed on this input) is the chunk's failure and costs an attempt.
                 case HttpRequestException { StatusCode: HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout }:
                 case RpcException { StatusCode: StatusCode.Unavailable }:
+                    return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Redis answered but refused this process's password: not an outage to wait out but a process that belongs to
+    /// another deployment or another local run (each local run has its own password), or a rotated password.
+    /// </summary>
+    public static bool CredentialsRefused(Exception exception)
+    {
+        for (var ex = exception; ex is not null; ex = ex.InnerException)
+        {
+            switch (ex)
+            {
+                case RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure }:
+                case RedisServerException server when server.Message.StartsWith("NOAUTH", StringComparison.Ordinal)
+                    || server.Message.StartsWith("WRONGPASS", StringComparison.Ordinal):
                     return true;
             }
         }

@@ -25,6 +25,7 @@ public sealed partial class WorkerPool(
     IngestionEventLog events,
     PoolState state,
     IOptions<WorkerOptions> options,
+    IHostApplicationLifetime lifetime,
     TimeProvider time,
     ILogger<WorkerPool> logger) : BackgroundService
 {
@@ -35,7 +36,18 @@ public sealed partial class WorkerPool(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await EnsureConsumerGroupAsync();
+        try
+        {
+            await EnsureConsumerGroupAsync();
+        }
+        catch (Exception ex) when (DependencyOutage.CredentialsRefused(ex))
+        {
+            // Never a consumer of a queue whose Redis does not know this process: exit, and say why.
+            LogCredentialsRefused(ex);
+            Environment.ExitCode = 1;
+            lifetime.StopApplication();
+            return;
+        }
         await signal.SubscribeAsync(redis);
         await using var _ = stoppingToken.Register(() => _drain.CancelAfter(TimeSpan.FromSeconds(_options.GracefulShutdownTimeout)));
 
@@ -345,6 +357,9 @@ public sealed partial class WorkerPool(
         _drain.Dispose();
         base.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Redis refused this process's credentials (another run's or a rotated password?); not joining the consumer group, stopping")]
+    private partial void LogCredentialsRefused(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Worker pool starting {PoolSize} consumers in process {ProcessId}")]
     private partial void LogPoolStarting(int poolSize, string processId);
