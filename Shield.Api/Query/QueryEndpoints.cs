@@ -90,10 +90,20 @@ public static class QueryEndpoints
                 .OrderByDescending(r => r.Weight).ThenBy(r => r.SourceName).ThenBy(r => r.TargetName)
                 .Take(RelationshipsPerEntity).ToListAsync(cancellationToken);
             var chunkIds = entity.SourceChunkIds.Take(ChunksPerEntity).ToList();
-            var chunks = await db.Chunks.AsNoTracking().Where(c => chunkIds.Contains(c.Id)).ToListAsync(cancellationToken);
+            // A text several jobs submitted is reported with the first of them, as its vector's payload names it.
+            var chunks = await db.Chunks.AsNoTracking().Where(c => chunkIds.Contains(c.Id))
+                .Select(c => new
+                {
+                    c.Id,
+                    c.Content,
+                    First = db.JobChunks.Where(l => l.ChunkId == c.Id).OrderBy(l => l.CreatedAt).ThenBy(l => l.JobId)
+                        .Select(l => new { l.SourceUri, l.JobId }).FirstOrDefault(),
+                })
+                .ToListAsync(cancellationToken);
             results.Add(new EntityHit(GraphEndpoints.ToView(entity), hit.Score,
                 [.. relationships.Select(GraphEndpoints.ToView)],
-                [.. chunks.OrderBy(c => chunkIds.IndexOf(c.Id)).Select(c => new ChunkHit(c.Id, 0, c.Content, c.SourceUri, c.JobId.ToString()))]));
+                [.. chunks.OrderBy(c => chunkIds.IndexOf(c.Id))
+                    .Select(c => new ChunkHit(c.Id, 0, c.Content, c.First?.SourceUri, c.First?.JobId.ToString()))]));
         }
         return TypedResults.Ok(new QueryResult(request.Query!, mode, topK, null, results));
     }

@@ -7,6 +7,7 @@ public sealed class ShieldDbContext(DbContextOptions<ShieldDbContext> options) :
 {
     public DbSet<JobRow> Jobs => Set<JobRow>();
     public DbSet<ChunkRow> Chunks => Set<ChunkRow>();
+    public DbSet<JobChunkRow> JobChunks => Set<JobChunkRow>();
     public DbSet<VectorRow> Vectors => Set<VectorRow>();
     public DbSet<GraphEntityRow> GraphEntities => Set<GraphEntityRow>();
     public DbSet<GraphEntityFragmentRow> GraphEntityFragments => Set<GraphEntityFragmentRow>();
@@ -39,14 +40,24 @@ public sealed class ShieldDbContext(DbContextOptions<ShieldDbContext> options) :
             chunk.HasKey(c => c.Id);
             chunk.Property(c => c.Id).HasColumnName("id").HasMaxLength(64);
             chunk.Property(c => c.Content).HasColumnName("content");
-            chunk.Property(c => c.SourceUri).HasColumnName("source_uri");
-            chunk.Property(c => c.SourceType).HasColumnName("source_type").HasMaxLength(256);
-            chunk.Property(c => c.MetadataJson).HasColumnName("metadata").HasColumnType("jsonb");
-            chunk.Property(c => c.JobId).HasColumnName("job_id");
-            chunk.Property(c => c.ChunkIndex).HasColumnName("chunk_index");
             chunk.Property(c => c.CreatedAt).HasColumnName("created_at");
             chunk.Property(c => c.UpdatedAt).HasColumnName("updated_at");
-            chunk.HasIndex(c => c.JobId);
+        });
+
+        modelBuilder.Entity<JobChunkRow>(link =>
+        {
+            link.ToTable("job_chunks");
+            link.HasKey(l => new { l.JobId, l.ChunkIndex });
+            link.Property(l => l.JobId).HasColumnName("job_id");
+            link.Property(l => l.ChunkIndex).HasColumnName("chunk_index");
+            link.Property(l => l.ChunkId).HasColumnName("chunk_id").HasMaxLength(64);
+            link.Property(l => l.SourceUri).HasColumnName("source_uri");
+            link.Property(l => l.SourceType).HasColumnName("source_type").HasMaxLength(256);
+            link.Property(l => l.MetadataJson).HasColumnName("metadata").HasColumnType("jsonb");
+            link.Property(l => l.CreatedAt).HasColumnName("created_at");
+            link.HasIndex(l => l.ChunkId);
+            // A link never outlives its text: removing a chunk means removing every job's claim on it first.
+            link.HasOne<ChunkRow>().WithMany().HasForeignKey(l => l.ChunkId).OnDelete(DeleteBehavior.Restrict);
         });
 
         modelBuilder.Entity<VectorRow>(vector =>

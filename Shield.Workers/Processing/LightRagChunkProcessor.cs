@@ -95,13 +95,18 @@ public sealed partial class LightRagChunkProcessor(
     private async Task StoreChunkAsync(ChunkMessage chunk, string content, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        // The text once, however many jobs contain it, and this job's claim on it (its index, source and metadata).
         await db.Database.ExecuteSqlInterpolatedAsync($"""
-            INSERT INTO chunks (id, content, source_uri, source_type, metadata, job_id, chunk_index, created_at, updated_at)
-            VALUES ({chunk.ChunkId}, {content}, {chunk.SourceUri}, {chunk.SourceType}, {chunk.MetadataJson}::jsonb,
-                    {chunk.JobId}, {chunk.ChunkIndex}, {now}, {now})
-            ON CONFLICT (id) DO UPDATE SET
-              source_uri = EXCLUDED.source_uri, source_type = EXCLUDED.source_type, metadata = EXCLUDED.metadata,
-              job_id = EXCLUDED.job_id, chunk_index = EXCLUDED.chunk_index, updated_at = EXCLUDED.updated_at
+            WITH stored AS (
+              INSERT INTO chunks (id, content, created_at, updated_at) VALUES ({chunk.ChunkId}, {content}, {now}, {now})
+              ON CONFLICT (id) DO UPDATE SET updated_at = EXCLUDED.updated_at
+              RETURNING id)
+            INSERT INTO job_chunks (job_id, chunk_index, chunk_id, source_uri, source_type, metadata, created_at)
+            SELECT {chunk.JobId}, {chunk.ChunkIndex}, id, {chunk.SourceUri}, {chunk.SourceType}, {chunk.MetadataJson}::jsonb, {now}
+            FROM stored
+            ON CONFLICT (job_id, chunk_index) DO UPDATE SET
+              chunk_id = EXCLUDED.chunk_id, source_uri = EXCLUDED.source_uri, source_type = EXCLUDED.source_type,
+              metadata = EXCLUDED.metadata
             """, cancellationToken);
     }
 

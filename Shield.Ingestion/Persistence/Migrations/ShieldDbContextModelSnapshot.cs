@@ -29,10 +29,6 @@ namespace Shield.Ingestion.Persistence.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("id");
 
-                    b.Property<int>("ChunkIndex")
-                        .HasColumnType("integer")
-                        .HasColumnName("chunk_index");
-
                     b.Property<string>("Content")
                         .IsRequired()
                         .HasColumnType("text")
@@ -42,33 +38,11 @@ namespace Shield.Ingestion.Persistence.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
-                    b.Property<Guid>("JobId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("job_id");
-
-                    b.Property<string>("MetadataJson")
-                        .IsRequired()
-                        .HasColumnType("jsonb")
-                        .HasColumnName("metadata");
-
-                    b.Property<string>("SourceType")
-                        .IsRequired()
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)")
-                        .HasColumnName("source_type");
-
-                    b.Property<string>("SourceUri")
-                        .IsRequired()
-                        .HasColumnType("text")
-                        .HasColumnName("source_uri");
-
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
                     b.HasKey("Id");
-
-                    b.HasIndex("JobId");
 
                     b.ToTable("chunks", (string)null);
                 });
@@ -251,6 +225,49 @@ namespace Shield.Ingestion.Persistence.Migrations
                     b.ToTable("graph_relationships", (string)null);
                 });
 
+            modelBuilder.Entity("Shield.Ingestion.Persistence.JobChunkRow", b =>
+                {
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<int>("ChunkIndex")
+                        .HasColumnType("integer")
+                        .HasColumnName("chunk_index");
+
+                    b.Property<string>("ChunkId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("chunk_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("MetadataJson")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("metadata");
+
+                    b.Property<string>("SourceType")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("source_type");
+
+                    b.Property<string>("SourceUri")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("source_uri");
+
+                    b.HasKey("JobId", "ChunkIndex");
+
+                    b.HasIndex("ChunkId");
+
+                    b.ToTable("job_chunks", (string)null);
+                });
+
             modelBuilder.Entity("Shield.Ingestion.Persistence.JobRow", b =>
                 {
                     b.Property<Guid>("Id")
@@ -344,6 +361,15 @@ namespace Shield.Ingestion.Persistence.Migrations
                     b.HasKey("Collection", "Id");
 
                     b.ToTable("vectors", (string)null);
+                });
+
+            modelBuilder.Entity("Shield.Ingestion.Persistence.JobChunkRow", b =>
+                {
+                    b.HasOne("Shield.Ingestion.Persistence.ChunkRow", null)
+                        .WithMany()
+                        .HasForeignKey("ChunkId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
                 });
 #pragma warning restore 612, 618
         }
