@@ -41,7 +41,7 @@ public sealed partial class CliEndToEndTests(ShieldStackFixture stack) : IDispos
             var id = Guid.Parse(JobOf(jobs, file));
             for (var index = 0; index < chunks; index++)
             {
-                Assert.Equal(1, await stack.ScalarAsync("SELECT count(*) FROM chunks WHERE job_id = @id AND source_uri = @uri",
+                Assert.Equal(1, await stack.ScalarAsync("SELECT count(*) FROM job_chunks WHERE job_id = @id AND source_uri = @uri",
                     ("id", id), ("uri", $"{path}#chunk-{index}")));
             }
             Assert.Equal(1, await stack.ScalarAsync("SELECT count(*) FROM jobs WHERE id = @id AND metadata->>'file_name' = @name",

@@ -50,9 +50,9 @@ public sealed class PlanTestingProceduresTests(ShieldStackFixture stack)
         Assert.Equal(JsonValueKind.Null, job.GetProperty("error").ValueKind);
 
         // Every chunk was really stored and embedded, not only counted.
-        Assert.Equal(5, await stack.ScalarAsync("SELECT count(*) FROM chunks WHERE job_id = @id", ("id", Guid.Parse(jobId))));
+        Assert.Equal(5, await stack.ScalarAsync("SELECT count(*) FROM job_chunks WHERE job_id = @id", ("id", Guid.Parse(jobId))));
         Assert.Equal(5, await stack.ScalarAsync(
-            "SELECT count(*) FROM vectors v JOIN chunks c ON c.id = v.id WHERE v.collection = 'chunks' AND c.job_id = @id AND array_length(v.embedding, 1) = 384",
+            "SELECT count(*) FROM vectors v JOIN job_chunks c ON c.chunk_id = v.id WHERE v.collection = 'chunks' AND c.job_id = @id AND array_length(v.embedding, 1) = 384",
             ("id", Guid.Parse(jobId))));
     }
 

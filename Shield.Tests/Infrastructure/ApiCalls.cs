@@ -6,12 +6,19 @@ namespace Shield.Tests.Infrastructure;
 
 public static class ApiCalls
 {
-    /// <summary>The plan's "Test 1" payload, with as many chunks as asked.</summary>
-    public static object PlanPayload(int chunks = 2, string sourceType = "test") => new
+    /// <summary>
+    /// The plan's "Test 1" payload, with as many chunks as asked. Each call's texts are its own (the plan's "Test chunk
+    /// 1" plus a tag): tests share one stack, and a text another test also sent would be the same chunk.
+    /// </summary>
+    public static object PlanPayload(int chunks = 2, string sourceType = "test")
     {
-        chunks = Enumerable.Range(1, chunks).Select(i => new { text = $"Test chunk {i}", source_uri = $"test://{i}" }).ToArray(),
-        source_type = sourceType,
-    };
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        return new
+        {
+            chunks = Enumerable.Range(1, chunks).Select(i => new { text = $"Test chunk {i} ({tag})", source_uri = $"test://{tag}/{i}" }).ToArray(),
+            source_type = sourceType,
+        };
+    }
 
     public static async Task<JsonElement> SubmitAsync(this HttpClient api, object payload)
     {

@@ -89,6 +89,29 @@ public class ShieldStackFixture : IAsyncLifetime
         Redis = await ConnectionMultiplexer.ConnectAsync(RedisConnectionString);
     }
 
+    /// <summary>
+    /// Waits for a resource to be healthy again after a restart. A stopped resource's last state (Finished) can still
+    /// arrive after its restart began, so terminal states on the way are waited through; a resource that never comes
+    /// back fails with its own last log lines, which say why.
+    /// </summary>
+    public async Task WaitForHealthyAsync(string resource, TimeSpan timeout)
+    {
+        try
+        {
+            await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, WaitBehavior.WaitOnResourceUnavailable)
+                .WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            var lines = new List<string>();
+            await foreach (var batch in App.Services.GetRequiredService<ResourceLoggerService>().GetAllAsync(resource))
+            {
+                lines.AddRange(batch.Select(l => l.Content));
+            }
+            Assert.Fail($"'{resource}' was not healthy within {timeout}; its last log lines:\n{string.Join('\n', lines.TakeLast(30))}");
+        }
+    }
+
     private static int FreeTcpPort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

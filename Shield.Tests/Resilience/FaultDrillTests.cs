@@ -70,9 +70,12 @@ public sealed class FaultDrillTests(ResilienceStackFixture stack)
         var jobId = await SubmitAndWaitForProgressAsync(500, "redis");
 
         await stack.App.ResourceCommands.ExecuteCommandAsync("redis", KnownResourceCommands.StopCommand);
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        // Down is when the Api says so, not after a guessed number of seconds.
+        await Eventually.TrueAsync(async () => await DependencyStatusAsync("redis") == "down", TimeSpan.FromMinutes(1),
+            "the Api never saw Redis go down");
+        // At once: the old redis-server may still be writing its append-only file, and the restart must wait for it.
         await stack.App.ResourceCommands.ExecuteCommandAsync("redis", KnownResourceCommands.StartCommand);
-        await stack.App.ResourceNotifications.WaitForResourceHealthyAsync("redis").WaitAsync(TimeSpan.FromMinutes(1));
+        await stack.WaitForHealthyAsync("redis", TimeSpan.FromMinutes(1));
 
         await stack.Api.WaitForJobAsync(jobId, JobTimeout);
         Assert.Equal(new JobAudit("completed", 500, 500, 0, 0, 0), await JobAudit.OfAsync(stack, jobId));
@@ -83,21 +86,67 @@ public sealed class FaultDrillTests(ResilienceStackFixture stack)
     {
         var jobId = await SubmitAndWaitForProgressAsync(400, "postgres");
         var postmaster = int.Parse((await File.ReadAllLinesAsync(Path.Combine(stack.DataDirectory, "postgres", "postmaster.pid")))[0]);
+        var outageEnds = DateTime.UtcNow + TimeSpan.FromSeconds(30);
 
         // SIGINT is PostgreSQL's fast shutdown: connections are cut at once, as in a crash of the database host.
         Process.Start("kill", ["-INT", postmaster.ToString()])!.WaitForExit();
-        await Task.Delay(TimeSpan.FromSeconds(5));
+        await Eventually.TrueAsync(async () => await DependencyStatusAsync("postgres") == "down", TimeSpan.FromMinutes(1),
+            "the Api never reported PostgreSQL down");
         using (var health = await stack.Api.GetAsync("/health/detailed"))
         {
-            var report = JsonDocument.Parse(await health.Content.ReadAsStringAsync()).RootElement;
             Assert.Equal(503, (int)health.StatusCode);
-            Assert.Equal("down", report.GetProperty("postgres").GetProperty("status").GetString());
         }
-        await Task.Delay(TimeSpan.FromSeconds(25));
+        // The outage is the drill: the database stays away for its 30 seconds, however soon the Api noticed.
+        await Task.Delay(outageEnds - DateTime.UtcNow is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero);
         await stack.App.ResourceCommands.ExecuteCommandAsync("postgres", KnownResourceCommands.StartCommand);
 
         await stack.Api.WaitForJobAsync(jobId, JobTimeout);
         Assert.Equal(new JobAudit("completed", 400, 400, 0, 0, 0), await JobAudit.OfAsync(stack, jobId));
+    }
+
+    [Fact]
+    public async Task Drill5_a_worker_whose_launcher_is_killed_exits_within_a_minute_and_loses_nothing()
+    {
+        var jobId = await SubmitAndWaitForProgressAsync(400, "launcher");
+        var victim = await BusiestWorkerAsync();
+        using var worker = Process.GetProcessById(victim.Pid);
+        var launcher = ParentPid(victim.Pid);
+        Assert.True(launcher > 1, $"the worker {victim.Pid} has no launcher (parent {launcher})");
+
+        // DCP tracks the `dotnet run` launcher, not the worker it starts: a kill aimed at that pid orphans the worker.
+        Process.GetProcessById(launcher).Kill();
+
+        Assert.True(worker.WaitForExit(TimeSpan.FromMinutes(1)), $"the worker {victim.Pid} outlived its launcher by a minute");
+        await stack.Api.WaitForJobAsync(jobId, JobTimeout);
+        Assert.Equal(new JobAudit("completed", 400, 400, 0, 0, 0), await JobAudit.OfAsync(stack, jobId));
+    }
+
+    [Fact]
+    public async Task A_workers_process_with_another_runs_settings_cannot_join_this_runs_queue()
+    {
+        // Another run of the AppHost had another Redis password; its Workers process reaches this run's Redis on the
+        // same local port. Here it is such a process: this run's PostgreSQL and Redis endpoint, the wrong password.
+        var endpoint = stack.RedisConnectionString.Split(',')[0];
+        using var intruder = StartWorkersProcess(new()
+        {
+            ["ConnectionStrings__redis"] = $"{endpoint},password=another-runs-password",
+            ["ConnectionStrings__shield"] = stack.PostgresConnectionString,
+            ["Shield__Workers__PoolSize"] = "1",
+            ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
+        }, out var output);
+
+        try
+        {
+            Assert.True(intruder.WaitForExit(TimeSpan.FromMinutes(2)), "a Workers process Redis refuses kept running");
+            Assert.NotEqual(0, intruder.ExitCode);
+            Assert.Contains("Redis refused", output.ToString(), StringComparison.Ordinal);
+            var pid = "-" + intruder.Id + "-";
+            Assert.DoesNotContain(await ConsumersAsync(), c => c.Name.ToString().Contains(pid, StringComparison.Ordinal));
+        }
+        finally
+        {
+            if (!intruder.HasExited) intruder.Kill(entireProcessTree: true);
+        }
     }
 
     private async Task<string> SubmitAndWaitForProgressAsync(int chunks, string tag)
@@ -126,6 +175,45 @@ public sealed class FaultDrillTests(ResilienceStackFixture stack)
         var consumers = await ConsumersAsync();
         return heartbeats.OrderByDescending(h => consumers
             .Where(c => c.Name.ToString().StartsWith(h.ProcessId, StringComparison.Ordinal)).Sum(c => c.PendingMessageCount)).First();
+    }
+
+    private async Task<string?> DependencyStatusAsync(string dependency)
+    {
+        using var health = await stack.Api.GetAsync("/health/detailed");
+        var report = JsonDocument.Parse(await health.Content.ReadAsStringAsync()).RootElement;
+        return report.TryGetProperty(dependency, out var part) ? part.GetProperty("status").GetString() : null;
+    }
+
+    /// <summary>The parent of a process, from <c>/proc/&lt;pid&gt;/stat</c> (its fourth field, after the name in parentheses).</summary>
+    private static int ParentPid(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
+    }
+
+    /// <summary>The built Shield.Workers, started as its own process (not by this stack's AppHost) with the given environment.</summary>
+    private static Process StartWorkersProcess(Dictionary<string, string> environment, out System.Text.StringBuilder output)
+    {
+        // Built beside the tests, in the same configuration: .../Shield.Tests/bin/<configuration>/net10.0/.
+        var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var configuration = testOutput.Parent!.Name;
+        var dll = Path.Combine(Repository.Root, "Shield.Workers", "bin", configuration, testOutput.Name, "Shield.Workers.dll");
+        var start = new ProcessStartInfo("dotnet", [dll])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+        };
+        foreach (var (name, value) in environment) start.Environment[name] = value;
+        var lines = new System.Text.StringBuilder();
+        var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => { lock (lines) lines.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (lines) lines.AppendLine(e.Data); };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        output = lines;
+        return process;
     }
 
     private async Task<StreamConsumerInfo[]> ConsumersAsync() =>

@@ -20,9 +20,9 @@ public sealed record JobAudit(string Status, int Accepted, int Processed, int De
         var deadLettered = (await db.StreamRangeAsync(IngestionStream.DeadLetterKey)).Count(e => e["job_id"] == jobId);
         var progressEvents = (await db.StreamRangeAsync(EventStream.Key))
             .Count(e => e[EventStream.JobField] == jobId && e[EventStream.TypeField] == "ingestion.progress");
-        var chunkRows = (int)await stack.ScalarAsync("SELECT count(*) FROM chunks WHERE job_id = @id", ("id", Guid.Parse(jobId)));
+        var chunkRows = (int)await stack.ScalarAsync("SELECT count(*) FROM job_chunks WHERE job_id = @id", ("id", Guid.Parse(jobId)));
         var vectorRows = (int)await stack.ScalarAsync(
-            "SELECT count(*) FROM vectors v JOIN chunks c ON c.id = v.id WHERE v.collection = 'chunks' AND c.job_id = @id", ("id", Guid.Parse(jobId)));
+            "SELECT count(*) FROM vectors v JOIN job_chunks c ON c.chunk_id = v.id WHERE v.collection = 'chunks' AND c.job_id = @id", ("id", Guid.Parse(jobId)));
 
         // Each counted outcome emits one progress event; each distinct chunk text is one row and one vector.
         var duplicated = Math.Max(0, progressEvents - (processed + deadLettered)) + Math.Max(0, chunkRows - processed) + Math.Max(0, vectorRows - processed);

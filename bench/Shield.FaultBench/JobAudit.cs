@@ -29,9 +29,9 @@ public sealed record JobAudit(string Status, int Accepted, int Processed, int De
         var deadLettered = deadLetterEntries.Select(e => e[ChunkIndexField].ToString()).Distinct().Count();
         var progressEvents = (await db.StreamRangeAsync(EventStream.Key))
             .Count(e => e[EventStream.JobField] == jobId && e[EventStream.TypeField] == "ingestion.progress");
-        var chunkRows = (int)await stack.ScalarAsync("SELECT count(*) FROM chunks WHERE job_id = @id", ("id", Guid.Parse(jobId)));
+        var chunkRows = (int)await stack.ScalarAsync("SELECT count(*) FROM job_chunks WHERE job_id = @id", ("id", Guid.Parse(jobId)));
         var vectorRows = (int)await stack.ScalarAsync(
-            "SELECT count(*) FROM vectors v JOIN chunks c ON c.id = v.id WHERE v.collection = 'chunks' AND c.job_id = @id", ("id", Guid.Parse(jobId)));
+            "SELECT count(*) FROM vectors v JOIN job_chunks c ON c.chunk_id = v.id WHERE v.collection = 'chunks' AND c.job_id = @id", ("id", Guid.Parse(jobId)));
 
         // As JobAudit: each counted outcome emits one progress event; each distinct chunk text is one row and one vector.
         var duplicated = Math.Max(0, progressEvents - (processedCounter + deadLetterEntries.Count))
