@@ -14,18 +14,30 @@ public sealed class PostgresVectorStore(ShieldDbContext db, TimeProvider time) :
 
     public async Task UpsertAsync(string collection, IReadOnlyList<VectorPoint> points, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        foreach (var point in points)
+        if (points.Count == 0) return;
+        // One statement for the batch: the embeddings travel as one flat array, each row taking its slice of it.
+        var dimensions = points[0].Embedding.Length;
+        var flat = new float[points.Count * dimensions];
+        for (var i = 0; i < points.Count; i++)
         {
-            var embedding = point.Embedding.ToArray();
-            await db.Database.ExecuteSqlInterpolatedAsync($"""
-                INSERT INTO vectors (collection, id, embedding, content, payload, updated_at)
-                VALUES ({collection}, {point.Id}, {embedding}, {point.Content}, {point.PayloadJson}::jsonb, {now})
-                ON CONFLICT (collection, id) DO UPDATE SET
-                  embedding = EXCLUDED.embedding, content = EXCLUDED.content,
-                  payload = EXCLUDED.payload, updated_at = EXCLUDED.updated_at
-                """, cancellationToken);
+            if (points[i].Embedding.Length != dimensions)
+            {
+                throw new ArgumentException($"Point {points[i].Id} has {points[i].Embedding.Length} dimensions, the batch {dimensions}.", nameof(points));
+            }
+            points[i].Embedding.Span.CopyTo(flat.AsSpan(i * dimensions));
         }
+        var ids = points.Select(p => p.Id).ToArray();
+        var contents = points.Select(p => p.Content).ToArray();
+        var payloads = points.Select(p => p.PayloadJson).ToArray();
+        var now = time.GetUtcNow();
+        await db.Database.ExecuteSqlInterpolatedAsync($"""
+            INSERT INTO vectors (collection, id, embedding, content, payload, updated_at)
+            SELECT {collection}, u.id, ({flat}::real[])[((u.o::int - 1) * {dimensions} + 1):(u.o::int * {dimensions})], u.c, u.p::jsonb, {now}
+            FROM unnest({ids}::text[], {contents}::text[], {payloads}::text[]) WITH ORDINALITY AS u(id, c, p, o)
+            ON CONFLICT (collection, id) DO UPDATE SET
+              embedding = EXCLUDED.embedding, content = EXCLUDED.content,
+              payload = EXCLUDED.payload, updated_at = EXCLUDED.updated_at
+            """, cancellationToken);
     }
 
     public async Task<IReadOnlyList<VectorMatch>> SearchAsync(string collection, ReadOnlyMemory<float> query, int topK, CancellationToken cancellationToken)

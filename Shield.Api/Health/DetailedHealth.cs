@@ -17,7 +17,18 @@ public sealed record DetailedHealthReport(
     [property: JsonPropertyName("postgres")] DependencyHealth Postgres,
     [property: JsonPropertyName("vector_store")] BackendInfo VectorStore,
     [property: JsonPropertyName("model_backend")] BackendInfo ModelBackend,
-    [property: JsonPropertyName("worker_pool")] WorkerPoolHealth WorkerPool);
+    [property: JsonPropertyName("worker_pool")] WorkerPoolHealth WorkerPool,
+    [property: JsonPropertyName("model_cache")] ModelCacheHealth ModelCache);
+
+/// <summary>
+/// The model cache (PostgreSQL table <c>model_cache</c>) as the live Workers processes used it since they started:
+/// answers and embeddings served from it (hits) and asked of the model (misses), and the texts the embedding model got.
+/// </summary>
+public sealed record ModelCacheHealth(
+    [property: JsonPropertyName("store")] string Store,
+    [property: JsonPropertyName("entries")] long? Entries,
+    [property: JsonPropertyName("size_bytes")] long? SizeBytes,
+    [property: JsonPropertyName("workers")] ModelCacheReport Workers);
 
 public sealed record DependencyHealth(
     [property: JsonPropertyName("status")] string Status,
@@ -72,7 +83,7 @@ public sealed class DetailedHealth(
             : pool.Status != "up" || modelBackend.Status != "up" ? "degraded"
             : "healthy";
         return new DetailedHealthReport(status, time.GetUtcNow(), redisHealth, postgresHealth,
-            VectorStore(heartbeats), modelBackend, pool);
+            VectorStore(heartbeats), modelBackend, pool, await ModelCacheAsync(heartbeats, postgresHealth.Status == "up", cancellationToken));
     }
 
     private async Task<DependencyHealth> CheckRedisAsync()
@@ -167,6 +178,26 @@ public sealed class DetailedHealth(
         var failing = Reported(heartbeats, h => h.ModelHealth).Where(h => h.StartsWith("failing", StringComparison.Ordinal)).ToList();
         return new("ollama", string.Join("; ", servers), reported, failing.Count > 0 ? "degraded" : "up", failing);
     }
+
+    private async Task<ModelCacheHealth> ModelCacheAsync(List<WorkerHeartbeat> heartbeats, bool postgresUp, CancellationToken cancellationToken)
+    {
+        var workers = heartbeats.Select(h => h.ModelCache).OfType<ModelCacheReport>().Aggregate(ModelCacheReport.None, (a, b) => a + b);
+        long? entries = null, size = null;
+        if (postgresUp)
+        {
+            // The planner's estimate and the table's size on disk: exact counts would scan a cache of millions of rows.
+            var stats = await db.Database.SqlQuery<TableSize>($"""
+                SELECT GREATEST(reltuples, 0)::bigint AS "Rows", pg_total_relation_size(oid) AS "Bytes" FROM pg_class WHERE relname = 'model_cache'
+                """).ToListAsync(cancellationToken);
+            if (stats is [var table])
+            {
+                (entries, size) = (table.Rows, table.Bytes);
+            }
+        }
+        return new ModelCacheHealth("postgresql", entries, size, workers);
+    }
+
+    private sealed record TableSize(long Rows, long Bytes);
 
     private static IReadOnlyList<string> Reported(List<WorkerHeartbeat> heartbeats, Func<WorkerHeartbeat, string> select) =>
         [.. heartbeats.Select(select).Where(s => s.Length > 0).Distinct().Order()];

@@ -8,6 +8,11 @@ public sealed class ChunkRow
 {
     public required string Id { get; set; }
     public required string Content { get; set; }
+    /// <summary>
+    /// Fingerprint of the extraction and embedding settings this text's fragments and vector were made with, set once
+    /// they are all stored; null until then. The same text under the same settings is not extracted or embedded again.
+    /// </summary>
+    public string? ExtractionSettings { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 }

@@ -14,16 +14,22 @@ public sealed class GraphEntityRow
     /// <summary>MD5 of the fragments the description was built from; a summary is only reused while it matches.</summary>
     public required string FragmentsHash { get; set; }
     public bool Summarized { get; set; }
+    /// <summary>The last model summary, covering the fragments marked <c>InSummary</c>; null when none (or it was invalidated).</summary>
+    public string? Summary { get; set; }
+    /// <summary>MD5 of the vector point last written for this node (its text and payload); null before the first.</summary>
+    public string? PointHash { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 }
 
-/// <summary>What one chunk said about one entity. Replaced as a whole when the chunk is processed again.</summary>
+/// <summary>What one chunk said about one entity. Replaced when the chunk is processed again.</summary>
 public sealed class GraphEntityFragmentRow
 {
     public required string EntityName { get; set; }
     public required string ChunkId { get; set; }
     public required string EntityType { get; set; }
     public required string Description { get; set; }
+    /// <summary>True once the entity's summary covers this fragment.</summary>
+    public bool InSummary { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }
 
@@ -39,6 +45,8 @@ public sealed class GraphRelationshipRow
     public int FragmentCount { get; set; }
     public required string FragmentsHash { get; set; }
     public bool Summarized { get; set; }
+    public string? Summary { get; set; }
+    public string? PointHash { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 }
 
@@ -51,5 +59,26 @@ public sealed class GraphRelationshipFragmentRow
     public required string[] Keywords { get; set; }
     public required string Description { get; set; }
     public double Weight { get; set; }
+    public bool InSummary { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>
+/// A node or edge a job changed (its chunks' fragments, or a deletion), waiting for the job's finalisation to
+/// summarise and embed it once. <see cref="TargetName"/> is empty for a node.
+/// </summary>
+public sealed class JobGraphChangeRow
+{
+    public Guid JobId { get; set; }
+    public required string SourceName { get; set; }
+    public required string TargetName { get; set; }
+}
+
+/// <summary>A cached model answer or embedding (<c>IDistributedCache</c> over PostgreSQL), keyed by the hash of what was asked.</summary>
+public sealed class ModelCacheEntryRow
+{
+    public required string Key { get; set; }
+    public required byte[] Value { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset LastUsedAt { get; set; }
 }

@@ -13,6 +13,8 @@ public sealed class ShieldDbContext(DbContextOptions<ShieldDbContext> options) :
     public DbSet<GraphEntityFragmentRow> GraphEntityFragments => Set<GraphEntityFragmentRow>();
     public DbSet<GraphRelationshipRow> GraphRelationships => Set<GraphRelationshipRow>();
     public DbSet<GraphRelationshipFragmentRow> GraphRelationshipFragments => Set<GraphRelationshipFragmentRow>();
+    public DbSet<JobGraphChangeRow> JobGraphChanges => Set<JobGraphChangeRow>();
+    public DbSet<ModelCacheEntryRow> ModelCache => Set<ModelCacheEntryRow>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -40,6 +42,7 @@ public sealed class ShieldDbContext(DbContextOptions<ShieldDbContext> options) :
             chunk.HasKey(c => c.Id);
             chunk.Property(c => c.Id).HasColumnName("id").HasMaxLength(64);
             chunk.Property(c => c.Content).HasColumnName("content");
+            chunk.Property(c => c.ExtractionSettings).HasColumnName("extraction_settings").HasMaxLength(32);
             chunk.Property(c => c.CreatedAt).HasColumnName("created_at");
             chunk.Property(c => c.UpdatedAt).HasColumnName("updated_at");
         });
@@ -83,6 +86,8 @@ public sealed class ShieldDbContext(DbContextOptions<ShieldDbContext> options) :
             entity.Property(e => e.FragmentCount).HasColumnName("fragment_count");
             entity.Property(e => e.FragmentsHash).HasColumnName("fragments_hash").HasMaxLength(32);
             entity.Property(e => e.Summarized).HasColumnName("summarized");
+            entity.Property(e => e.Summary).HasColumnName("summary");
+            entity.Property(e => e.PointHash).HasColumnName("point_hash").HasMaxLength(32);
             entity.Property(e => e.UpdatedAt).HasColumnName("updated_at");
         });
 
@@ -94,6 +99,7 @@ public sealed class ShieldDbContext(DbContextOptions<ShieldDbContext> options) :
             fragment.Property(f => f.ChunkId).HasColumnName("chunk_id").HasMaxLength(64);
             fragment.Property(f => f.EntityType).HasColumnName("entity_type").HasMaxLength(64);
             fragment.Property(f => f.Description).HasColumnName("description");
+            fragment.Property(f => f.InSummary).HasColumnName("in_summary");
             fragment.Property(f => f.CreatedAt).HasColumnName("created_at");
             fragment.HasIndex(f => f.ChunkId);
         });
@@ -111,6 +117,8 @@ public sealed class ShieldDbContext(DbContextOptions<ShieldDbContext> options) :
             relationship.Property(r => r.FragmentCount).HasColumnName("fragment_count");
             relationship.Property(r => r.FragmentsHash).HasColumnName("fragments_hash").HasMaxLength(32);
             relationship.Property(r => r.Summarized).HasColumnName("summarized");
+            relationship.Property(r => r.Summary).HasColumnName("summary");
+            relationship.Property(r => r.PointHash).HasColumnName("point_hash").HasMaxLength(32);
             relationship.Property(r => r.UpdatedAt).HasColumnName("updated_at");
             relationship.HasIndex(r => r.TargetName);
         });
@@ -125,8 +133,29 @@ public sealed class ShieldDbContext(DbContextOptions<ShieldDbContext> options) :
             fragment.Property(f => f.Keywords).HasColumnName("keywords");
             fragment.Property(f => f.Description).HasColumnName("description");
             fragment.Property(f => f.Weight).HasColumnName("weight");
+            fragment.Property(f => f.InSummary).HasColumnName("in_summary");
             fragment.Property(f => f.CreatedAt).HasColumnName("created_at");
             fragment.HasIndex(f => f.ChunkId);
+        });
+
+        modelBuilder.Entity<JobGraphChangeRow>(change =>
+        {
+            change.ToTable("job_graph_changes");
+            change.HasKey(c => new { c.JobId, c.SourceName, c.TargetName });
+            change.Property(c => c.JobId).HasColumnName("job_id");
+            change.Property(c => c.SourceName).HasColumnName("source_name").HasMaxLength(256);
+            change.Property(c => c.TargetName).HasColumnName("target_name").HasMaxLength(256);
+        });
+
+        modelBuilder.Entity<ModelCacheEntryRow>(entry =>
+        {
+            entry.ToTable("model_cache");
+            entry.HasKey(e => e.Key);
+            entry.Property(e => e.Key).HasColumnName("key").HasMaxLength(256);
+            entry.Property(e => e.Value).HasColumnName("value");
+            entry.Property(e => e.CreatedAt).HasColumnName("created_at");
+            entry.Property(e => e.LastUsedAt).HasColumnName("last_used_at");
+            entry.HasIndex(e => e.LastUsedAt);
         });
     }
 }

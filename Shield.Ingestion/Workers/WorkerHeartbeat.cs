@@ -19,7 +19,8 @@ public sealed record WorkerHeartbeat(
     [property: JsonPropertyName("embedding")] string Embedding,
     [property: JsonPropertyName("vector_store")] string VectorStore,
     [property: JsonPropertyName("extraction")] string Extraction = "",
-    [property: JsonPropertyName("model_health")] string ModelHealth = "")
+    [property: JsonPropertyName("model_health")] string ModelHealth = "",
+    [property: JsonPropertyName("model_cache")] ModelCacheReport? ModelCache = null)
 {
     public const string KeyPrefix = "shield:workers:";
 
@@ -38,4 +39,19 @@ public sealed record WorkerHeartbeat(
             return null;
         }
     }
+}
+
+/// <summary>A Workers process's model-cache lookups since it started, and the texts that reached its embedding model.</summary>
+public sealed record ModelCacheReport(
+    [property: JsonPropertyName("chat_hits")] long ChatHits,
+    [property: JsonPropertyName("chat_misses")] long ChatMisses,
+    [property: JsonPropertyName("embedding_hits")] long EmbeddingHits,
+    [property: JsonPropertyName("embedding_misses")] long EmbeddingMisses,
+    [property: JsonPropertyName("texts_embedded")] long TextsEmbedded)
+{
+    public static ModelCacheReport operator +(ModelCacheReport a, ModelCacheReport b) => new(
+        a.ChatHits + b.ChatHits, a.ChatMisses + b.ChatMisses, a.EmbeddingHits + b.EmbeddingHits,
+        a.EmbeddingMisses + b.EmbeddingMisses, a.TextsEmbedded + b.TextsEmbedded);
+
+    public static ModelCacheReport None { get; } = new(0, 0, 0, 0, 0);
 }

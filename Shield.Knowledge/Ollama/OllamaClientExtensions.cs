@@ -1,17 +1,20 @@
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using OllamaSharp;
+using Shield.Knowledge.ModelCache;
 
 namespace Shield.Knowledge.Ollama;
 
 /// <summary>
 /// Stand-in for the community toolkit's Ollama client integration (not served by this package feed): reads
 /// <c>ConnectionStrings:{name}</c> = <c>Endpoint=http://host:11434;Model=...</c> and registers OllamaSharp's
-/// client behind <see cref="IChatClient"/> or <see cref="IEmbeddingGenerator{TInput,TEmbedding}"/>, traced with
-/// OpenTelemetry's generative-AI conventions.
+/// client behind <see cref="IChatClient"/>, answers cached by Microsoft.Extensions.AI's caching middleware over the
+/// model cache and traced with OpenTelemetry's generative-AI conventions.
 /// </summary>
 public static class OllamaClientExtensions
 {
@@ -26,22 +29,32 @@ public static class OllamaClientExtensions
         // No whole-call timeout on the HTTP client: an extraction may legitimately take minutes on a CPU, so the
         // extractor bounds each call itself (Shield:Extraction:ModelTimeoutSeconds) and cancels it.
         var client = CreateClient(builder.Configuration, connectionName, Timeout.InfiniteTimeSpan);
+        builder.AddModelCache();
         builder.Services.TryAddSingleton<ModelCallHealth>();
+        // The cache is outermost: an answer the model gave once (an extraction, a gleaning, a summary) is never asked
+        // for again, not by a retry, a reclaim after a crash or a re-ingestion, and costs no model-call span.
         return builder.Services.AddChatClient(client)
+            .Use((inner, services) => services.GetRequiredService<IOptions<ModelCacheOptions>>().Value.Enabled
+                ? new DistributedCachingChatClient(inner, services.ModelCacheFor(ModelCacheStats.Chat))
+                {
+                    // The prompt and options are in the key already; the model that answers is not.
+                    CacheKeyAdditionalValues = ["ollama", client.SelectedModel],
+                }
+                : inner)
             .Use((inner, services) => new HealthTrackingChatClient(inner, services.GetRequiredService<ModelCallHealth>()))
             .UseOpenTelemetry();
     }
 
-    public static EmbeddingGeneratorBuilder<string, Embedding<float>> AddOllamaEmbeddingGenerator(
-        this IHostApplicationBuilder builder, string connectionName)
+    /// <summary>The embedding model of <c>ConnectionStrings:{name}</c>, with <see cref="ModelCallHealth"/> reporting on it.</summary>
+    internal static IEmbeddingGenerator<string, Embedding<float>> CreateEmbeddingGenerator(IServiceProvider services, IConfiguration configuration, string connectionName)
     {
-        var timeout = TimeSpan.FromSeconds(builder.Configuration.GetValue(EmbeddingTimeoutKey, 30));
-        var client = CreateClient(builder.Configuration, connectionName, timeout);
-        builder.Services.TryAddSingleton<ModelCallHealth>();
-        return builder.Services.AddEmbeddingGenerator<string, Embedding<float>>(client)
-            .Use((inner, services) => new HealthTrackingEmbeddingGenerator(inner, services.GetRequiredService<ModelCallHealth>()))
-            .UseOpenTelemetry();
+        var timeout = TimeSpan.FromSeconds(configuration.GetValue(EmbeddingTimeoutKey, 30));
+        return new HealthTrackingEmbeddingGenerator(CreateClient(configuration, connectionName, timeout), services.GetRequiredService<ModelCallHealth>());
     }
+
+    /// <summary>The model cache as one kind of caller uses it, counted for <c>/health/detailed</c>.</summary>
+    internal static IDistributedCache ModelCacheFor(this IServiceProvider services, string kind) =>
+        new CountingDistributedCache(services.GetRequiredService<PostgresDistributedCache>(), services.GetRequiredService<ModelCacheStats>(), kind);
 
     /// <remarks>
     /// Not an <c>IHttpClientFactory</c> client on purpose: the service defaults give those the standard resilience

@@ -4,6 +4,7 @@ using Shield.Ingestion.Streams;
 using Shield.Ingestion.Workers;
 using Shield.Workers.Extraction;
 using Shield.Knowledge;
+using Shield.Knowledge.ModelCache;
 using Shield.Knowledge.Ollama;
 using Shield.Workers.Processing;
 using StackExchange.Redis;
@@ -63,7 +64,8 @@ public sealed partial class HeartbeatService(
         var heartbeat = new WorkerHeartbeat(identity.ProcessId, identity.Host, identity.Pid, state.Consumers,
             state.Consumers.Count, state.BusyConsumers, _startedAt, time.GetUtcNow(), embedding, vectorStore, extractor.Description,
             // Only a process that calls a model server tracks its calls; the embedded defaults cannot be "down".
-            services.GetService<ModelCallHealth>()?.Describe() ?? "");
+            services.GetService<ModelCallHealth>()?.Describe() ?? "",
+            services.GetService<ModelCacheStats>()?.Snapshot());
         try
         {
             var database = redis.GetDatabase();
@@ -85,7 +87,7 @@ public sealed partial class HeartbeatService(
     private string DescribeEmbeddings()
     {
         var metadata = embeddings.GetService<EmbeddingGeneratorMetadata>();
-        return embeddings is MiniLmEmbeddingGenerator
+        return embeddings.GetService<MiniLmEmbeddingGenerator>() is not null
             ? $"embedded: {MiniLmEmbeddingGenerator.ModelId} (in-process ONNX, {MiniLmEmbeddingGenerator.Dimensions} dimensions)"
             : $"{metadata?.ProviderName ?? "model server"}: {metadata?.DefaultModelId ?? "unknown model"} at {metadata?.ProviderUri}";
     }

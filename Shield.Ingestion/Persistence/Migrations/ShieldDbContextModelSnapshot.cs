@@ -38,6 +38,11 @@ namespace Shield.Ingestion.Persistence.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<string>("ExtractionSettings")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("extraction_settings");
+
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
@@ -74,6 +79,10 @@ namespace Shield.Ingestion.Persistence.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("entity_type");
 
+                    b.Property<bool>("InSummary")
+                        .HasColumnType("boolean")
+                        .HasColumnName("in_summary");
+
                     b.HasKey("EntityName", "ChunkId");
 
                     b.HasIndex("ChunkId");
@@ -109,6 +118,11 @@ namespace Shield.Ingestion.Persistence.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("fragments_hash");
 
+                    b.Property<string>("PointHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("point_hash");
+
                     b.PrimitiveCollection<string[]>("SourceChunkIds")
                         .IsRequired()
                         .HasColumnType("text[]")
@@ -117,6 +131,10 @@ namespace Shield.Ingestion.Persistence.Migrations
                     b.Property<bool>("Summarized")
                         .HasColumnType("boolean")
                         .HasColumnName("summarized");
+
+                    b.Property<string>("Summary")
+                        .HasColumnType("text")
+                        .HasColumnName("summary");
 
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
@@ -152,6 +170,10 @@ namespace Shield.Ingestion.Persistence.Migrations
                         .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("description");
+
+                    b.Property<bool>("InSummary")
+                        .HasColumnType("boolean")
+                        .HasColumnName("in_summary");
 
                     b.PrimitiveCollection<string[]>("Keywords")
                         .IsRequired()
@@ -201,6 +223,11 @@ namespace Shield.Ingestion.Persistence.Migrations
                         .HasColumnType("text[]")
                         .HasColumnName("keywords");
 
+                    b.Property<string>("PointHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("point_hash");
+
                     b.PrimitiveCollection<string[]>("SourceChunkIds")
                         .IsRequired()
                         .HasColumnType("text[]")
@@ -209,6 +236,10 @@ namespace Shield.Ingestion.Persistence.Migrations
                     b.Property<bool>("Summarized")
                         .HasColumnType("boolean")
                         .HasColumnName("summarized");
+
+                    b.Property<string>("Summary")
+                        .HasColumnType("text")
+                        .HasColumnName("summary");
 
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
@@ -268,6 +299,27 @@ namespace Shield.Ingestion.Persistence.Migrations
                     b.ToTable("job_chunks", (string)null);
                 });
 
+            modelBuilder.Entity("Shield.Ingestion.Persistence.JobGraphChangeRow", b =>
+                {
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<string>("SourceName")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("source_name");
+
+                    b.Property<string>("TargetName")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("target_name");
+
+                    b.HasKey("JobId", "SourceName", "TargetName");
+
+                    b.ToTable("job_graph_changes", (string)null);
+                });
+
             modelBuilder.Entity("Shield.Ingestion.Persistence.JobRow", b =>
                 {
                     b.Property<Guid>("Id")
@@ -325,6 +377,33 @@ namespace Shield.Ingestion.Persistence.Migrations
                     b.HasIndex("CreatedAt");
 
                     b.ToTable("jobs", (string)null);
+                });
+
+            modelBuilder.Entity("Shield.Ingestion.Persistence.ModelCacheEntryRow", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("key");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset>("LastUsedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_used_at");
+
+                    b.Property<byte[]>("Value")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("value");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("LastUsedAt");
+
+                    b.ToTable("model_cache", (string)null);
                 });
 
             modelBuilder.Entity("Shield.Ingestion.Persistence.VectorRow", b =>
