@@ -49,4 +49,22 @@ public static class IngestionTelemetry
         activity?.SetTag("shield.attempt", message.Attempt);
         return activity;
     }
+
+    /// <summary>
+    /// The consumer span of a job's finalisation: a child of the job's publish span, like its chunks, so the job's
+    /// trace ends with its summaries and vectors.
+    /// </summary>
+    public static Activity? StartFinalize(FinalizeMessage message, string entryId, string consumer)
+    {
+        ActivityContext.TryParse(message.TraceParent, message.TraceState, out var parent);
+        var activity = ActivitySource.StartActivity("finalize job", ActivityKind.Consumer, parent);
+        activity?.SetTag("messaging.system", "redis");
+        activity?.SetTag("messaging.operation.type", "process");
+        activity?.SetTag("messaging.destination.name", IngestionStream.Key);
+        activity?.SetTag("messaging.consumer.group.name", IngestionStream.ConsumerGroup);
+        activity?.SetTag("messaging.message.id", entryId);
+        activity?.SetTag("messaging.client.id", consumer);
+        activity?.SetTag("shield.job_id", message.JobId.ToString());
+        return activity;
+    }
 }

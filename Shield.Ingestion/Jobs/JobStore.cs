@@ -85,6 +85,9 @@ public sealed partial class JobStore(
             new("created_at", Iso(now)),
             new("created_at_ms", now.ToUnixTimeMilliseconds()),
             new("metadata", job.MetadataJson),
+            // The job's finalisation entry, queued by its last chunk, carries these so it joins the job's trace.
+            new("traceparent", traceParent ?? ""),
+            new("tracestate", traceState ?? ""),
         ]);
         for (var index = 0; index < job.Chunks.Count; index++)
         {
@@ -288,7 +291,7 @@ public sealed partial class JobStore(
 
         var now = time.GetUtcNow();
         var keys = new RedisKey[3 + 2 * jobs.Count];
-        var args = new RedisValue[7 + 2 * jobs.Count + 4 * outcomes.Count];
+        var args = new RedisValue[8 + 2 * jobs.Count + 4 * outcomes.Count];
         keys[0] = EventStream.Key;
         keys[1] = IngestionStream.Key;
         keys[2] = JobKeys.CompletionBucket(now.ToUnixTimeSeconds());
@@ -299,7 +302,8 @@ public sealed partial class JobStore(
         args[4] = EventStream.NotifyChannel;
         args[5] = RateBucketLifetimeSeconds;
         args[6] = IngestionStream.ConsumerGroup;
-        var a = 7;
+        args[7] = IngestionStream.WakeChannel;
+        var a = 8;
         for (var j = 0; j < jobs.Count; j++)
         {
             var indexes = byJob[jobs[j]];
@@ -338,7 +342,7 @@ public sealed partial class JobStore(
                 };
                 counted |= disposition is OutcomeDisposition.Recorded or OutcomeDisposition.Duplicate;
                 recorded[indexes[k]] = new ChunkOutcome(disposition, processed, failed, total, status,
-                    Terminal: dispositions[k] == 't', Acknowledged: acknowledged[k] == '1');
+                    LastChunk: dispositions[k] == 't', Acknowledged: acknowledged[k] == '1');
             }
             if (counted)
             {
@@ -381,6 +385,41 @@ public sealed partial class JobStore(
             WHERE id = {jobId}
             """, cancellationToken);
 
+    /// <summary>
+    /// Ends a job once its finalisation is done (see <c>finalize_job.lua</c>): completed, or failed when a chunk failed,
+    /// with its one terminal event; then its PostgreSQL row says so. Safe to repeat: a finalisation delivered again
+    /// finds the job ended and only makes sure the row is final too.
+    /// </summary>
+    /// <param name="failure">Why the finalisation itself gave up, if it did: the job then ends failed with that error.</param>
+    public async Task<JobEnd> EndAsync(Guid jobId, TimeSpan finishedJobTtl, string? failure, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(JobScripts.FinalizeJob,
+            [JobKeys.Hash(jobId), JobKeys.FinishedChunks(jobId), EventStream.Key],
+            [jobId.ToString(), Iso(now), now.ToUnixTimeMilliseconds(), (long)finishedJobTtl.TotalSeconds,
+                IngestionEventLog.RetainedEvents, EventStream.NotifyChannel, failure ?? ""]))!;
+        var ending = result[0].ToString() switch
+        {
+            "ended" => JobEnding.Ended,
+            "ended already" => JobEnding.EndedAlready,
+            "cancelled" => JobEnding.Cancelled,
+            "not done" => JobEnding.NotDone,
+            _ => JobEnding.Unknown,
+        };
+        var end = new JobEnd(ending, result[1].ToString(), (int)result[2], (int)result[3], (int)result[4]);
+        if (ending is JobEnding.Ended or JobEnding.EndedAlready)
+        {
+            var error = result[5].ToString();
+            await WriteDurableCopyAsync(db, jobId, end.ChunksProcessed, end.ChunksFailed, end.Status, now, now,
+                error.Length == 0 ? null : error, cancellationToken);
+        }
+        if (ending == JobEnding.Ended)
+        {
+            LogJobEnded(jobId, end.Status, end.ChunksProcessed, end.ChunksFailed, end.ChunksTotal);
+        }
+        return end;
+    }
+
     /// <summary>True when the job was cancelled: its remaining chunks are acknowledged without being processed.</summary>
     public async Task<bool> IsCancelledAsync(Guid jobId) =>
         await redis.GetDatabase().HashGetAsync(JobKeys.Hash(jobId), "status") == JobStatus.Cancelled;
@@ -394,8 +433,9 @@ public sealed partial class JobStore(
     {
         var now = time.GetUtcNow();
         var previous = (string?)await redis.GetDatabase().ScriptEvaluateAsync(JobScripts.Cancel,
-            [JobKeys.Hash(jobId), JobKeys.FinishedChunks(jobId), EventStream.Key],
-            [jobId.ToString(), Iso(now), (long)finishedJobTtl.TotalSeconds, IngestionEventLog.RetainedEvents, EventStream.NotifyChannel]);
+            [JobKeys.Hash(jobId), JobKeys.FinishedChunks(jobId), EventStream.Key, IngestionStream.Key],
+            [jobId.ToString(), Iso(now), (long)finishedJobTtl.TotalSeconds, IngestionEventLog.RetainedEvents, EventStream.NotifyChannel,
+                IngestionStream.WakeChannel]);
         if (previous is { Length: > 0 } && !JobStatus.IsTerminal(previous))
         {
             await db.Jobs.Where(j => j.Id == jobId && j.Status != JobStatus.Completed && j.Status != JobStatus.Failed)
@@ -490,6 +530,9 @@ public sealed partial class JobStore(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} queued with {ChunkCount} chunks from {SourceType}")]
     private partial void LogJobQueued(Guid jobId, int chunkCount, string sourceType);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} {Status}: {Processed} processed, {Failed} failed of {Total}")]
+    private partial void LogJobEnded(Guid jobId, string status, int processed, int failed, int total);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} cancelled")]
     private partial void LogJobCancelled(Guid jobId);

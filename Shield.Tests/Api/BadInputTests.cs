@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Shield.Ingestion.Streams;
 using Shield.Tests.Infrastructure;
+using StackExchange.Redis;
 
 namespace Shield.Tests.Api;
 
@@ -113,8 +114,11 @@ public sealed class BadInputTests(ShieldStackFixture stack)
     private async Task AssertRejectedWithoutEffectAsync(string name, Func<Task<HttpResponseMessage>> send, int expectedStatus)
     {
         var db = stack.Redis.GetDatabase();
-        var streamLengthBefore = await db.StreamLengthAsync(IngestionStream.Key);
+        // The stack is shared: earlier tests' jobs may still append to the stream (retries, finalisations) meanwhile.
+        // What this request must not add is an entry of a job that did not exist before it.
+        var lastEntry = (await db.StreamRangeAsync(IngestionStream.Key, "-", "+", count: 1, messageOrder: Order.Descending)) is [var last] ? last.Id.ToString() : "0-0";
         var jobsBefore = await stack.ScalarAsync("SELECT count(*) FROM jobs");
+        var knownJobs = await JobIdsAsync();
 
         using var response = await send();
         var text = await response.Content.ReadAsStringAsync();
@@ -126,7 +130,19 @@ public sealed class BadInputTests(ShieldStackFixture stack)
         Assert.Equal(expectedStatus, problem.GetProperty("status").GetInt32());
         Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("title").GetString()));
 
-        Assert.Equal(streamLengthBefore, await db.StreamLengthAsync(IngestionStream.Key));
+        var added = await db.StreamRangeAsync(IngestionStream.Key, "(" + lastEntry, "+");
+        Assert.All(added, entry => Assert.Contains(entry["job_id"].ToString(), knownJobs));
         Assert.Equal(jobsBefore, await stack.ScalarAsync("SELECT count(*) FROM jobs"));
+    }
+
+    private async Task<HashSet<string>> JobIdsAsync()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(stack.PostgresConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("SELECT id::text FROM jobs", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        while (await reader.ReadAsync()) ids.Add(reader.GetString(0));
+        return ids;
     }
 }

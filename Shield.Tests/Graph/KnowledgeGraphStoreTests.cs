@@ -1,12 +1,20 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Shield.Ingestion.Persistence;
+using Shield.Knowledge;
 using Shield.Tests.Infrastructure;
+using Shield.Tests.Models;
+using Shield.Workers.Finalization;
 using Shield.Workers.Graph;
 
 namespace Shield.Tests.Graph;
 
-/// <summary>LightRAG's merge rules on the real PostgreSQL graph tables, including many concurrent merges.</summary>
+/// <summary>
+/// LightRAG's merge rules on the real PostgreSQL graph tables, including many concurrent merges, and a job's finalisation
+/// (summaries and vectors once per job) on top of them.
+/// </summary>
 [Collection(StackCollection.Name)]
 public sealed class KnowledgeGraphStoreTests(ShieldStackFixture stack)
 {
@@ -18,11 +26,29 @@ public sealed class KnowledgeGraphStoreTests(ShieldStackFixture stack)
     private ShieldDbContext NewContext() =>
         new(new DbContextOptionsBuilder<ShieldDbContext>().UseNpgsql(stack.PostgresConnectionString).Options);
 
-    private async Task<GraphMergeResult> MergeAsync(ChunkGraph chunk, IDescriptionSummarizer? summarizer = null)
+    /// <summary>The job the test's merges belong to (its finalisation works through what they changed).</summary>
+    private readonly Guid _job = Guid.NewGuid();
+
+    private async Task<ChunkMergeResult> MergeAsync(ChunkGraph chunk, Guid? job = null)
     {
         await using var db = NewContext();
-        var store = new KnowledgeGraphStore(db, summarizer ?? new CountingSummarizer(), TimeProvider.System, NullLogger<KnowledgeGraphStore>.Instance);
-        return await store.MergeAsync(chunk, CancellationToken.None);
+        return await new KnowledgeGraphStore(db, TimeProvider.System).MergeAsync(job ?? _job, chunk, CancellationToken.None);
+    }
+
+    private async Task<FinalizationResult> FinalizeAsync(IDescriptionSummarizer summarizer, Guid? job = null)
+    {
+        await using var db = NewContext();
+        var finalizer = new JobFinalizer(new KnowledgeGraphStore(db, TimeProvider.System), summarizer, new ScriptedEmbeddings(),
+            new PostgresVectorStore(db, TimeProvider.System), Options.Create(new FinalizationOptions { BatchSize = 5 }),
+            NullLogger<JobFinalizer>.Instance);
+        return await finalizer.FinalizeAsync(job ?? _job, CancellationToken.None);
+    }
+
+    private async Task<(string Content, int Dimensions)?> EntityVectorAsync(string name)
+    {
+        await using var db = NewContext();
+        var row = await db.Vectors.AsNoTracking().SingleOrDefaultAsync(v => v.Collection == VectorCollections.Entities && v.Id == Shield.Workers.Processing.VectorIds.Entity(name));
+        return row is null ? null : (row.Content, row.Embedding.Length);
     }
 
     private async Task<GraphEntityRow?> EntityAsync(string name)
@@ -90,13 +116,20 @@ public sealed class KnowledgeGraphStoreTests(ShieldStackFixture stack)
         await MergeAsync(new ChunkGraph("chunk-x" + _run, [Entity(kept, "artifact", "A machine."), Entity(dropped, "artifact", "Another machine.")],
             [new RelationMention(kept, dropped, ["successor"], "One followed the other.", 1.0)]));
 
-        var result = await MergeAsync(new ChunkGraph("chunk-x" + _run, [Entity(kept, "artifact", "A general-purpose machine.")], []));
+        await FinalizeAsync(new CountingSummarizer());
+        Assert.NotNull(await EntityVectorAsync(dropped));
+
+        var again = Guid.NewGuid();
+        await MergeAsync(new ChunkGraph("chunk-x" + _run, [Entity(kept, "artifact", "A general-purpose machine.")], []), again);
 
         Assert.Null(await EntityAsync(dropped));
         Assert.Null(await RelationshipAsync(kept, dropped));
         Assert.Equal("A general-purpose machine.", (await EntityAsync(kept))!.Description);
-        Assert.Contains(dropped, result.RemovedEntities);
-        Assert.Contains(GraphMergeRules.SortedPair(kept, dropped), result.RemovedRelationships);
+        // The next finalisation removes the vector of what no chunk mentions any more, and re-embeds what changed.
+        var result = await FinalizeAsync(new CountingSummarizer(), again);
+        Assert.Null(await EntityVectorAsync(dropped));
+        Assert.Equal($"{kept}\nA general-purpose machine.", (await EntityVectorAsync(kept))!.Value.Content);
+        Assert.Equal(2, result.Removed); // the dropped node and the edge
     }
 
     [Fact]
@@ -144,30 +177,86 @@ public sealed class KnowledgeGraphStoreTests(ShieldStackFixture stack)
         var node = (await EntityAsync(hub))!;
         Assert.Equal(24, node.SourceChunkIds.Length);
         Assert.Equal(24, node.FragmentCount);
-        Assert.True(node.Summarized, "24 fragments pass the summary threshold of 8");
+        Assert.False(node.Summarized, "merges never call the model");
+
+        var summarizer = new CountingSummarizer();
+        await FinalizeAsync(summarizer);
+        Assert.Equal(1, summarizer.Calls);
+        Assert.True((await EntityAsync(hub))!.Summarized, "24 fragments pass the summary threshold of 8");
     }
 
     [Fact]
-    public async Task Past_the_threshold_the_description_is_summarised_once_and_kept_on_reprocessing()
+    public async Task A_job_summarises_and_embeds_each_node_once_as_one_merge_of_all_its_fragments_would()
     {
         var name = N("Analytical Society");
         var summarizer = new CountingSummarizer();
-        for (var i = 0; i < GraphMergeRules.SummaryFragmentThreshold - 1; i++)
+        for (var i = 0; i < GraphMergeRules.SummaryFragmentThreshold; i++)
         {
-            await MergeAsync(new ChunkGraph($"chunk-s{i}-{_run}", [Entity(name, "organization", $"Detail {i}.")], []), summarizer);
+            await MergeAsync(new ChunkGraph($"chunk-s{i}-{_run}", [Entity(name, "organization", $"Detail {i}.")], []));
         }
         Assert.Equal(0, summarizer.Calls);
-        Assert.False((await EntityAsync(name))!.Summarized);
+        Assert.Null(await EntityVectorAsync(name));
 
-        var last = new ChunkGraph($"chunk-s-last-{_run}", [Entity(name, "organization", "Detail last.")], []);
-        var result = await MergeAsync(last, summarizer);
-        Assert.Equal(1, summarizer.Calls);
-        Assert.Equal($"summary of {name} from 8 fragments", (await EntityAsync(name))!.Description);
-        Assert.Equal($"summary of {name} from 8 fragments", result.Entities.Single(e => e.Name == name).Description);
+        var result = await FinalizeAsync(summarizer);
 
-        await MergeAsync(last, summarizer);
+        // One summary of all eight fragments, not one per chunk past the threshold; one vector, of that summary.
         Assert.Equal(1, summarizer.Calls);
+        Assert.Equal(1, result.Summarised);
+        var expected = $"summary of {name} from 8 fragments";
+        Assert.Equal(expected, (await EntityAsync(name))!.Description);
+        Assert.Equal(($"{name}\n{expected}", ScriptedOllamaServer.EmbeddingDimensions), (await EntityVectorAsync(name))!.Value);
+
+        // A second finalisation (a repeated delivery) and reprocessing a chunk pay for nothing again.
+        Assert.Equal(0, (await FinalizeAsync(summarizer)).Elements);
+        var again = Guid.NewGuid();
+        await MergeAsync(new ChunkGraph($"chunk-s0-{_run}", [Entity(name, "organization", "Detail 0.")], []), again);
+        Assert.Equal(0, (await FinalizeAsync(summarizer, again)).Embedded);
+        Assert.Equal(1, summarizer.Calls);
+        Assert.Equal(expected, (await EntityAsync(name))!.Description);
+    }
+
+    [Fact]
+    public async Task A_summary_is_kept_and_what_later_jobs_add_is_appended_until_there_is_enough_for_another()
+    {
+        var name = N("Lunar Society");
+        var summarizer = new CountingSummarizer();
+        for (var i = 0; i < 8; i++)
+        {
+            await MergeAsync(new ChunkGraph($"chunk-l{i}-{_run}", [Entity(name, "organization", $"Detail {i}.")], []));
+        }
+        await FinalizeAsync(summarizer);
+
+        // LightRAG keeps the summary as one description and appends the next document's: two items, no model call.
+        var later = Guid.NewGuid();
+        await MergeAsync(new ChunkGraph($"chunk-l8-{_run}", [Entity(name, "organization", "Detail 8.")], []), later);
+        await FinalizeAsync(summarizer, later);
+        Assert.Equal(1, summarizer.Calls);
+        Assert.Equal($"summary of {name} from 8 fragments{GraphMergeRules.Separator}Detail 8.", (await EntityAsync(name))!.Description);
+
+        // Removing a fragment the summary covers invalidates it: the next finalisation summarises what is left.
+        var removal = Guid.NewGuid();
+        await MergeAsync(new ChunkGraph($"chunk-l0-{_run}", [], []), removal);
+        await FinalizeAsync(summarizer, removal);
+        Assert.Equal(2, summarizer.Calls);
         Assert.Equal($"summary of {name} from 8 fragments", (await EntityAsync(name))!.Description);
+        Assert.Equal(8, (await EntityAsync(name))!.FragmentCount);
+    }
+
+    [Fact]
+    public async Task Two_jobs_finalising_the_same_node_at_once_leave_it_as_all_its_fragments_make_it()
+    {
+        var name = N("Philosophical Society");
+        var (first, second) = (Guid.NewGuid(), Guid.NewGuid());
+        for (var i = 0; i < 6; i++)
+        {
+            await MergeAsync(new ChunkGraph($"chunk-p{i}-{_run}", [Entity(name, "organization", $"Fact {i}.")], []), i % 2 == 0 ? first : second);
+        }
+
+        await Task.WhenAll(FinalizeAsync(new CountingSummarizer(), first), FinalizeAsync(new CountingSummarizer(), second));
+
+        var expected = string.Join(GraphMergeRules.Separator, Enumerable.Range(0, 6).Select(i => $"Fact {i}."));
+        Assert.Equal(expected, (await EntityAsync(name))!.Description);
+        Assert.Equal($"{name}\n{expected}", (await EntityVectorAsync(name))!.Value.Content);
     }
 
     private sealed class CountingSummarizer : IDescriptionSummarizer
@@ -180,6 +269,20 @@ public sealed class KnowledgeGraphStoreTests(ShieldStackFixture stack)
         {
             Interlocked.Increment(ref _calls);
             return Task.FromResult($"summary of {subject} from {fragments.Count} fragments");
+        }
+    }
+
+    /// <summary>The scripted model server's deterministic embeddings, called in process.</summary>
+    private sealed class ScriptedEmbeddings : IEmbeddingGenerator<string, Embedding<float>>
+    {
+        public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values, EmbeddingGenerationOptions? options = null,
+            CancellationToken cancellationToken = default) =>
+            Task.FromResult(new GeneratedEmbeddings<Embedding<float>>(values.Select(v => new Embedding<float>(ScriptedOllamaServer.Embed(v)))));
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose()
+        {
         }
     }
 }

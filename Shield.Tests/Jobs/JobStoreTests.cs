@@ -108,8 +108,17 @@ public sealed class JobStoreTests(ShieldStackFixture stack) : IAsyncLifetime
             [OutcomeDisposition.Recorded, OutcomeDisposition.Recorded, OutcomeDisposition.Duplicate,
              OutcomeDisposition.Duplicate, OutcomeDisposition.Recorded, OutcomeDisposition.Duplicate],
             outcomes.Select(o => o.Disposition));
-        Assert.Single(outcomes, o => o.Terminal);
+        Assert.Single(outcomes, o => o.LastChunk);
 
+        // The last chunk does not end the job: it queues the job's finalisation, once.
+        var running = (await _store.GetAsync(job.JobId, CancellationToken.None))!;
+        Assert.Equal((JobStatus.Processing, 3, 0, 100.0), (running.Status, running.ChunksProcessed, running.ChunksFailed, running.PercentComplete));
+        Assert.Equal([job.JobId], await FinalizationsOnTheStreamAsync());
+
+        var ending = await _store.EndAsync(job.JobId, FinishedJobTtl, failure: null, CancellationToken.None);
+        var repeat = await _store.EndAsync(job.JobId, FinishedJobTtl, failure: null, CancellationToken.None);
+
+        Assert.Equal((JobEnding.Ended, JobEnding.EndedAlready), (ending.Ending, repeat.Ending));
         var snapshot = (await _store.GetAsync(job.JobId, CancellationToken.None))!;
         Assert.Equal((JobStatus.Completed, 3, 0, 100.0), (snapshot.Status, snapshot.ChunksProcessed, snapshot.ChunksFailed, snapshot.PercentComplete));
 
@@ -119,6 +128,50 @@ public sealed class JobStoreTests(ShieldStackFixture stack) : IAsyncLifetime
         var row = await _db.Jobs.AsNoTracking().SingleAsync(j => j.Id == job.JobId);
         Assert.Equal((JobStatus.Completed, 3, 0), (row.Status, row.ChunksProcessed, row.ChunksFailed));
         Assert.NotNull(row.CompletedAt);
+    }
+
+    private async Task<List<Guid>> FinalizationsOnTheStreamAsync() =>
+        [.. (await Redis.StreamRangeAsync(IngestionStream.Key))
+            .Select(e => FinalizeMessage.TryRead(e, out var message) ? message : null).OfType<FinalizeMessage>().Select(m => m.JobId)];
+
+    [Fact]
+    public async Task A_cancelled_job_is_still_finalised_and_a_retried_one_is_ended_by_its_next_last_chunk()
+    {
+        var cancelled = Job(chunks: 2);
+        await _store.CreateAsync(cancelled, CancellationToken.None);
+        await _store.RecordOutcomeAsync(cancelled.JobId, 0, true, null, FinishedJobTtl, CancellationToken.None);
+        await _store.CancelAsync(cancelled.JobId, FinishedJobTtl, CancellationToken.None);
+
+        // What its first chunk merged is finalised, but the job stays cancelled with no other terminal event.
+        Assert.Contains(cancelled.JobId, await FinalizationsOnTheStreamAsync());
+        Assert.Equal(JobEnding.Cancelled, (await _store.EndAsync(cancelled.JobId, FinishedJobTtl, null, CancellationToken.None)).Ending);
+        Assert.Equal(["ingestion.queued", "ingestion.progress", "ingestion.cancelled"],
+            (await EventsOfAsync(cancelled.JobId)).Select(e => e.GetProperty("event_type").GetString()));
+
+        // A finalisation that finds chunks outstanding again (re-queued after it was queued) ends nothing.
+        var retried = Job(chunks: 1);
+        await _store.CreateAsync(retried, CancellationToken.None);
+        await _store.MarkStartedAsync(retried.JobId, CancellationToken.None);
+        await _store.RecordOutcomeAsync(retried.JobId, 0, true, null, FinishedJobTtl, CancellationToken.None);
+        await Redis.HashSetAsync(JobKeys.Hash(retried.JobId), "chunks_processed", 0);
+        Assert.Equal(JobEnding.NotDone, (await _store.EndAsync(retried.JobId, FinishedJobTtl, null, CancellationToken.None)).Ending);
+        Assert.Equal(JobStatus.Processing, (await _store.GetAsync(retried.JobId, CancellationToken.None))!.Status);
+    }
+
+    [Fact]
+    public async Task A_finalisation_that_gives_up_ends_the_job_failed_with_its_reason()
+    {
+        var job = Job(chunks: 1);
+        await _store.CreateAsync(job, CancellationToken.None);
+        await _store.RecordOutcomeAsync(job.JobId, 0, true, null, FinishedJobTtl, CancellationToken.None);
+
+        var end = await _store.EndAsync(job.JobId, FinishedJobTtl, "The job's finalisation failed 3 times: embedding model down", CancellationToken.None);
+
+        Assert.Equal((JobEnding.Ended, JobStatus.Failed), (end.Ending, end.Status));
+        var terminal = (await EventsOfAsync(job.JobId)).Last();
+        Assert.Equal("ingestion.failed", terminal.GetProperty("event_type").GetString());
+        Assert.Equal("The job's finalisation failed 3 times: embedding model down", terminal.GetProperty("data").GetProperty("error").GetString());
+        Assert.Equal(JobStatus.Failed, (await _db.Jobs.AsNoTracking().SingleAsync(j => j.Id == job.JobId)).Status);
     }
 
     [Fact]
@@ -146,12 +199,13 @@ public sealed class JobStoreTests(ShieldStackFixture stack) : IAsyncLifetime
             [OutcomeDisposition.Recorded, OutcomeDisposition.Recorded, OutcomeDisposition.Duplicate,
              OutcomeDisposition.Recorded, OutcomeDisposition.Recorded],
             outcomes.Select(o => o.Disposition));
-        Assert.Equal([false, false, false, false, true], outcomes.Select(o => o.Terminal));
-        // The finished job's last entry waits for its PostgreSQL row: the caller acknowledges it; the rest already are.
-        Assert.Equal([true, true, true, true, false], outcomes.Select(o => o.Acknowledged));
+        Assert.Equal([false, false, false, false, true], outcomes.Select(o => o.LastChunk));
+        // Every entry is acknowledged in the same step: the first job's end is its finalisation's to record.
+        Assert.Equal([true, true, true, true, true], outcomes.Select(o => o.Acknowledged));
         var pending = await Redis.StreamPendingMessagesAsync(IngestionStream.Key, IngestionStream.ConsumerGroup, 10, "test-consumer");
-        Assert.Equal(new[] { delivered[(first.JobId, 1)], delivered[(second.JobId, 2)] }.Order(),
-            pending.Select(p => p.MessageId).Order());   // the second job's chunk 2 has no outcome yet
+        Assert.Equal([delivered[(second.JobId, 2)]], pending.Select(p => p.MessageId));   // the second job's chunk 2 has no outcome yet
+        Assert.Equal([first.JobId], await FinalizationsOnTheStreamAsync());
+        await _store.EndAsync(first.JobId, FinishedJobTtl, null, CancellationToken.None);
 
         var secondProgress = (await EventsOfAsync(second.JobId))
             .Where(e => e.GetProperty("event_type").GetString() == "ingestion.progress").Select(e => e.GetProperty("data")).ToList();
@@ -176,6 +230,9 @@ public sealed class JobStoreTests(ShieldStackFixture stack) : IAsyncLifetime
         Assert.Null(await Redis.KeyTimeToLiveAsync(JobKeys.Hash(job.JobId)));
 
         await _store.RecordOutcomeAsync(job.JobId, 1, true, null, FinishedJobTtl, CancellationToken.None);
+        Assert.Null(await Redis.KeyTimeToLiveAsync(JobKeys.Hash(job.JobId)));   // finalising still
+
+        await _store.EndAsync(job.JobId, FinishedJobTtl, null, CancellationToken.None);
         var ttl = await Redis.KeyTimeToLiveAsync(JobKeys.Hash(job.JobId));
         Assert.NotNull(ttl);
         Assert.InRange(ttl.Value, FinishedJobTtl - TimeSpan.FromSeconds(30), FinishedJobTtl);
@@ -188,11 +245,12 @@ public sealed class JobStoreTests(ShieldStackFixture stack) : IAsyncLifetime
         await _store.CreateAsync(job, CancellationToken.None);
 
         var failed = await _store.RecordOutcomeAsync(job.JobId, 0, false, "TimeoutException: model did not answer", FinishedJobTtl, CancellationToken.None);
-        Assert.False(failed.Terminal);
+        Assert.False(failed.LastChunk);
         Assert.Equal(JobStatus.Queued, failed.Status);
         var last = await _store.RecordOutcomeAsync(job.JobId, 1, true, null, FinishedJobTtl, CancellationToken.None);
 
-        Assert.True(last.Terminal);
+        Assert.True(last.LastChunk);
+        await _store.EndAsync(job.JobId, FinishedJobTtl, null, CancellationToken.None);
         var snapshot = (await _store.GetAsync(job.JobId, CancellationToken.None))!;
         Assert.Equal((JobStatus.Failed, 1, 1), (snapshot.Status, snapshot.ChunksProcessed, snapshot.ChunksFailed));
         Assert.Equal("TimeoutException: model did not answer", snapshot.Error);
@@ -210,6 +268,7 @@ public sealed class JobStoreTests(ShieldStackFixture stack) : IAsyncLifetime
         await _store.RecordOutcomeAsync(job.JobId, 0, true, null, FinishedJobTtl, CancellationToken.None);
         _clock.Advance(TimeSpan.FromSeconds(3));
         await _store.RecordOutcomeAsync(job.JobId, 1, true, null, FinishedJobTtl, CancellationToken.None);
+        await _store.EndAsync(job.JobId, FinishedJobTtl, null, CancellationToken.None);
         var fromRedis = (await _store.GetAsync(job.JobId, CancellationToken.None))!;
 
         await Redis.KeyDeleteAsync(JobKeys.Hash(job.JobId));

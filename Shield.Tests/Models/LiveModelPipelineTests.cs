@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Shield.Ingestion.Workers;
 using Shield.Tests.Infrastructure;
 using Shield.Tests.Resilience;
 
@@ -138,6 +140,8 @@ public sealed class LiveModelPipelineTests(LiveModelStackFixture stack)
         var summaries = Ollama.SummaryCalls;
         await SubmitAndWaitAsync(chunks);
 
+        // Once, when the job's chunks were all merged: not once per chunk from the eighth fragment on.
+        Assert.Equal(1, Ollama.SummaryCalls - summaries);
         var node = await EntityAsync(ada);
         Assert.Equal($"{ScriptedOllamaServer.SummaryPrefix}{ada} from 8 descriptions.", node.GetProperty("description").GetString());
         Assert.Equal(8, node.GetProperty("source_chunk_ids").GetArrayLength());
@@ -146,6 +150,78 @@ public sealed class LiveModelPipelineTests(LiveModelStackFixture stack)
         Assert.Equal(1, await stack.ScalarAsync(
             "SELECT count(*) FROM vectors WHERE collection = 'entities' AND payload->>'entity_name' = @n AND content LIKE @s",
             ("n", ada), ("s", $"%{ScriptedOllamaServer.SummaryPrefix}%")));
+    }
+
+    [Fact]
+    public async Task A_document_ingested_again_costs_no_model_call_and_no_embedding_and_changes_nothing()
+    {
+        var texts = ScriptEntityInEveryChunk($"Babbage{_tag}", chunks: 3);
+        await SubmitAndWaitAsync(texts);
+        var paid = (Ollama.ExtractionCalls, Ollama.GleaningCalls, Ollama.SummaryCalls, Ollama.EmbeddedTexts);
+        var graph = await FingerprintAsync();
+
+        var again = await SubmitAndWaitAsync(texts);
+
+        Assert.Equal(("completed", 3), (again.GetProperty("status").GetString(), again.GetProperty("chunks_processed").GetInt32()));
+        Assert.Equal(paid, (Ollama.ExtractionCalls, Ollama.GleaningCalls, Ollama.SummaryCalls, Ollama.EmbeddedTexts));
+        Assert.Equal(graph, await FingerprintAsync());
+    }
+
+    [Fact]
+    public async Task Two_jobs_sharing_an_entity_at_once_lose_no_update_and_leave_one_summary_of_all_its_fragments()
+    {
+        var shared = $"Lovelace{_tag}";
+        var first = ScriptEntityInEveryChunk(shared, chunks: 4, note: "first");
+        var second = ScriptEntityInEveryChunk(shared, chunks: 4, note: "second");
+
+        var jobs = await Task.WhenAll(SubmitAsync(first), SubmitAsync(second));
+        foreach (var job in jobs) await stack.Api.WaitForJobAsync(job, JobTimeout);
+
+        var node = await EntityAsync(shared);
+        var summary = $"{ScriptedOllamaServer.SummaryPrefix}{shared} from 8 descriptions.";
+        Assert.Equal(summary, node.GetProperty("description").GetString());
+        Assert.Equal(8, node.GetProperty("source_chunk_ids").GetArrayLength());
+        Assert.Equal(1, await stack.ScalarAsync(
+            "SELECT count(*) FROM vectors WHERE collection = 'entities' AND payload->>'entity_name' = @n AND content = @c",
+            ("n", shared), ("c", $"{shared}\n{summary}")));
+    }
+
+    [Fact]
+    public async Task A_worker_killed_mid_job_asks_the_model_nothing_it_had_answered_and_loses_nothing()
+    {
+        var chunkTexts = ScriptEntityInEveryChunk($"Hollerith{_tag}", chunks: 24);
+        var (answers, texts, cached) = (Ollama.DistinctAnswers, Ollama.EmbeddedTexts, await CacheEntriesAsync());
+        var accepted = await stack.Api.SubmitAsync(new
+        {
+            chunks = chunkTexts.Select((text, i) => new { text, source_uri = $"live://{_tag}/{i}" }).ToArray(),
+            source_type = "live",
+        });
+        var jobId = accepted.GetProperty("job_id").GetString()!;
+        await Eventually.TrueAsync(async () =>
+            JsonDocument.Parse(await stack.Api.GetStringAsync($"/jobs/{jobId}")).RootElement.GetProperty("chunks_processed").GetInt32() >= 4,
+            JobTimeout, "the job did not start");
+
+        // From now on a chunk's extraction is answered and its gleaning held: the chunks a worker holds have answers the
+        // model gave. Once nothing else is being answered, the busiest worker dies with them.
+        // "Answered" means the answer reached the cache: every conversation the model answered and every text it
+        // embedded in this test has its entry (the client writes it just after the answer arrives).
+        Ollama.HoldChatCalls(gleaningOnly: true);
+        await Eventually.TrueAsync(async () => Ollama.HeldCalls > 0 && DateTime.UtcNow - Ollama.LastAnswerAt > TimeSpan.FromSeconds(1)
+            && await CacheEntriesAsync() - cached == Ollama.DistinctAnswers - answers + (Ollama.EmbeddedTexts - texts),
+            JobTimeout, "no gleaning call was held, or the answers given did not all reach the cache");
+        var victim = await WorkerProcesses.BusiestAsync(stack.Redis);
+        var hits = await ChatCacheHitsAsync(except: victim.ProcessId);
+        var answeredBeforeTheKill = Ollama.AnsweredConversations;
+        Process.GetProcessById(victim.Pid).Kill();
+        Ollama.ReleaseChatCalls();
+
+        await stack.Api.WaitForJobAsync(jobId, JobTimeout);
+        Assert.Equal(new JobAudit("completed", 24, 24, 0, 0, 0), await JobAudit.OfAsync(stack, jobId));
+        // The chunks it held were claimed by the other worker: what the model had answered came from the cache. (Its
+        // held gleaning calls were in flight, unanswered: those are asked again, as a dead worker's calls must be.)
+        Assert.Empty(Ollama.AnsweredAgain(answeredBeforeTheKill));
+        await Eventually.TrueAsync(async () => await ChatCacheHitsAsync(except: victim.ProcessId) > hits, TimeSpan.FromSeconds(30),
+            "the reclaimed chunks' answers did not come from the model cache");
     }
 
     [Fact]
@@ -200,6 +276,44 @@ public sealed class LiveModelPipelineTests(LiveModelStackFixture stack)
             JsonDocument.Parse(await stack.Api.GetStringAsync("/health/detailed")).RootElement
                 .GetProperty("model_backend").GetProperty("status").GetString() == "up",
             TimeSpan.FromSeconds(15), "the model backend did not recover in /health/detailed");
+    }
+
+    /// <summary>Chunks that each name <paramref name="name"/>, scripted to be extracted as one entity with a fact per chunk.</summary>
+    private string[] ScriptEntityInEveryChunk(string name, int chunks, string note = "note")
+    {
+        var texts = Enumerable.Range(1, chunks).Select(i => $"The {note} {i} on {name}: fact {note} {i} about the machine.").ToArray();
+        foreach (var (text, i) in texts.Select((t, i) => (t, i + 1)))
+        {
+            Ollama.Script(text, $"entity<|#|>{name}<|#|>person<|#|>{name} is known for fact {note} {i}.\n<|COMPLETE|>", "<|COMPLETE|>");
+        }
+        return texts;
+    }
+
+    private async Task<string> SubmitAsync(params string[] texts)
+    {
+        var accepted = await stack.Api.SubmitAsync(new
+        {
+            chunks = texts.Select((text, i) => new { text, source_uri = $"live://{_tag}/{Guid.NewGuid():N}/{i}" }).ToArray(),
+            source_type = "live",
+        });
+        return accepted.GetProperty("job_id").GetString()!;
+    }
+
+    private Task<long> CacheEntriesAsync() => stack.ScalarAsync("SELECT count(*) FROM model_cache");
+
+    /// <summary>Chat answers the Workers processes other than <paramref name="except"/> took from the model cache, from their heartbeats.</summary>
+    private async Task<long> ChatCacheHitsAsync(string except)
+    {
+        var db = stack.Redis.GetDatabase();
+        long hits = 0;
+        await foreach (var key in stack.Redis.GetServers()[0].KeysAsync(pattern: WorkerHeartbeat.KeyPrefix + "*"))
+        {
+            if (WorkerHeartbeat.FromJson((await db.StringGetAsync(key))!) is { } beat && beat.ProcessId != except)
+            {
+                hits += beat.ModelCache?.ChatHits ?? 0;
+            }
+        }
+        return hits;
     }
 
     private async Task<JsonElement> SubmitAndWaitAsync(params string[] texts)

@@ -25,6 +25,8 @@ public sealed class LiveModelStackFixture : ShieldStackFixture
         $"--Shield:Models:Embedding={EmbeddingModel}",
         $"--Shield:Extraction:ModelTimeoutSeconds={ModelTimeoutSeconds}",
         "--Shield:Workers:HealthCheckInterval=2",
+        // A killed worker's chunks are claimed back within half a minute, not the production five.
+        "--Shield:Workers:TimeoutSeconds=20",
         // This stack also serves its metrics for a Prometheus scrape (off by default).
         "--Shield:Telemetry:Prometheus=true",
     ];

@@ -16,7 +16,9 @@ namespace Shield.Tests.Models;
 /// server through the real OllamaSharp client. Chat answers come from a script: per chunk text, the first
 /// extraction answer and the gleaning answer, in LightRAG's record format; summary prompts get a summary that
 /// names what it summarised. Embeddings are a deterministic bag of hashed words (64 dimensions), so texts that
-/// share words are near each other. Faults can be injected: a number of failing or hanging chat calls.
+/// share words are near each other. Faults can be injected: a number of failing or hanging chat calls, or every new
+/// chat call held until released. It counts what a model server would bill: chat calls by kind, embedding calls and
+/// texts, and answers it gave more than once for the same conversation (work paid for twice).
 /// </summary>
 public sealed class ScriptedOllamaServer : IAsyncDisposable
 {
@@ -36,6 +38,11 @@ public sealed class ScriptedOllamaServer : IAsyncDisposable
     private int _embedCalls;
     private int _failedCalls;
     private int _hungCalls;
+    private int _embeddedTexts;
+    private readonly ConcurrentDictionary<string, int> _answers = new();
+    private volatile TaskCompletionSource? _held;
+    private int _heldCalls;
+    private long _lastAnswerTicks;
 
     private ScriptedOllamaServer()
     {
@@ -49,6 +56,50 @@ public sealed class ScriptedOllamaServer : IAsyncDisposable
     public int EmbedCalls => Volatile.Read(ref _embedCalls);
     public int FailedCalls => Volatile.Read(ref _failedCalls);
     public int HungCalls => Volatile.Read(ref _hungCalls);
+    public int EmbeddedTexts => Volatile.Read(ref _embeddedTexts);
+
+    /// <summary>Conversations (model and messages) answered more than once: model work paid for again.</summary>
+    public int RepeatedAnswers => _answers.Values.Count(n => n > 1);
+
+    /// <summary>The conversations answered so far.</summary>
+    public IReadOnlySet<string> AnsweredConversations => _answers.Keys.ToHashSet();
+
+    /// <summary>Which of <paramref name="conversations"/> were answered again since, described.</summary>
+    public IReadOnlyList<string> AnsweredAgain(IReadOnlySet<string> conversations) =>
+        [.. _answers.Where(a => a.Value > 1 && conversations.Contains(a.Key)).Select(a => $"{a.Value}x {Describe(a.Key)}")];
+
+    /// <summary>A conversation's kind and the start of its chunk's text.</summary>
+    private static string Describe(string key)
+    {
+        var messages = JsonNode.Parse(key[(key.IndexOf('\u0001') + 1)..])!.AsArray();
+        var kind = messages.Any(m => (string?)m!["role"] == "assistant") ? "gleaning" : "first call";
+        var user = messages.Where(m => (string?)m!["role"] == "user").Select(m => (string?)m!["content"] ?? "").First();
+        var text = user.Length > 0 ? user[Math.Max(0, user.IndexOf("The ", StringComparison.Ordinal))..] : "";
+        return $"{kind}: {text[..Math.Min(80, text.Length)].ReplaceLineEndings(" ")}";
+    }
+
+    /// <summary>Conversations answered at least once.</summary>
+    public int DistinctAnswers => _answers.Count;
+
+    /// <summary>Chat calls waiting because of <see cref="HoldChatCalls"/>.</summary>
+    public int HeldCalls => Volatile.Read(ref _heldCalls);
+
+    /// <summary>When the last chat answer was sent.</summary>
+    public DateTime LastAnswerAt => new(Interlocked.Read(ref _lastAnswerTicks), DateTimeKind.Utc);
+
+    /// <summary>
+    /// Every gleaning call from now on (or every chat call) waits, unanswered, until <see cref="ReleaseChatCalls"/>: a
+    /// chunk's extraction is then answered while its gleaning is still to come.
+    /// </summary>
+    public void HoldChatCalls(bool gleaningOnly = false)
+    {
+        _holdGleaningOnly = gleaningOnly;
+        _held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private volatile bool _holdGleaningOnly;
+
+    public void ReleaseChatCalls() => Interlocked.Exchange(ref _held, null)?.TrySetResult();
     public IReadOnlyCollection<string> Pulls => [.. _pulls];
 
     /// <summary>Starts the server; <paramref name="models"/> are listed as already pulled.</summary>
@@ -122,6 +173,23 @@ public sealed class ScriptedOllamaServer : IAsyncDisposable
             await context.Response.WriteAsJsonAsync(new { error = $"model \"{model}\" not found, try pulling it first" });
             return;
         }
+        var isGleaning = request["messages"]!.AsArray().Any(m => (string?)m!["role"] == "assistant");
+        if (_held is { } held && (!_holdGleaningOnly || isGleaning))
+        {
+            Interlocked.Increment(ref _heldCalls);
+            try
+            {
+                await held.Task.WaitAsync(context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _heldCalls);
+            }
+        }
         if (TryTake(ref _hangsLeft))
         {
             Interlocked.Increment(ref _hungCalls);
@@ -138,6 +206,8 @@ public sealed class ScriptedOllamaServer : IAsyncDisposable
 
         var messages = request["messages"]!.AsArray().Select(m => (Role: (string)m!["role"]!, Content: (string?)m["content"] ?? "")).ToList();
         var answer = Answer(messages);
+        _answers.AddOrUpdate(model + "\u0001" + request["messages"]!.ToJsonString(), 1, (_, n) => n + 1);
+        Interlocked.Exchange(ref _lastAnswerTicks, DateTime.UtcNow.Ticks);
         var stream = request["stream"] is not JsonValue flag || flag.GetValue<bool>();
         if (stream)
         {
@@ -204,6 +274,7 @@ public sealed class ScriptedOllamaServer : IAsyncDisposable
             JsonValue single => [(string?)single ?? ""],
             _ => [],
         };
+        Interlocked.Add(ref _embeddedTexts, inputs.Count);
         await context.Response.WriteAsJsonAsync(new { model, embeddings = inputs.Select(Embed), total_duration = 1_000, prompt_eval_count = inputs.Count });
     }
 

@@ -159,23 +159,7 @@ public sealed class FaultDrillTests(ResilienceStackFixture stack)
         return jobId;
     }
 
-    /// <summary>The live Workers process holding the most unacknowledged entries right now.</summary>
-    private async Task<WorkerHeartbeat> BusiestWorkerAsync()
-    {
-        var db = stack.Redis.GetDatabase();
-        var heartbeats = new List<WorkerHeartbeat>();
-        await foreach (var key in stack.Redis.GetServers()[0].KeysAsync(pattern: WorkerHeartbeat.KeyPrefix + "*"))
-        {
-            if (WorkerHeartbeat.FromJson((await db.StringGetAsync(key))!) is { } beat && IsAlive(beat.Pid))
-            {
-                heartbeats.Add(beat);
-            }
-        }
-        Assert.True(heartbeats.Count >= 2, $"need two live workers for the drill, found {heartbeats.Count}");
-        var consumers = await ConsumersAsync();
-        return heartbeats.OrderByDescending(h => consumers
-            .Where(c => c.Name.ToString().StartsWith(h.ProcessId, StringComparison.Ordinal)).Sum(c => c.PendingMessageCount)).First();
-    }
+    private Task<WorkerHeartbeat> BusiestWorkerAsync() => WorkerProcesses.BusiestAsync(stack.Redis);
 
     private async Task<string?> DependencyStatusAsync(string dependency)
     {
@@ -216,19 +200,5 @@ public sealed class FaultDrillTests(ResilienceStackFixture stack)
         return process;
     }
 
-    private async Task<StreamConsumerInfo[]> ConsumersAsync() =>
-        await stack.Redis.GetDatabase().StreamConsumerInfoAsync(IngestionStream.Key, IngestionStream.ConsumerGroup);
-
-    private static bool IsAlive(int pid)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
+    private Task<StreamConsumerInfo[]> ConsumersAsync() => WorkerProcesses.ConsumersAsync(stack.Redis);
 }

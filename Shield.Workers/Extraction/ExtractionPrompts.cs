@@ -15,6 +15,9 @@ namespace Shield.Workers.Extraction;
 public static class ExtractionPrompts
 {
     /// <summary>Separates the fields of a record.</summary>
+    /// <summary>Changes whenever a prompt's wording changes: part of a chunk's extraction settings.</summary>
+    public const string PromptVersion = "lightrag-1.5.3";
+
     public const string TupleDelimiter = "<|#|>";
 
     /// <summary>The model's last line once every record is out.</summary>

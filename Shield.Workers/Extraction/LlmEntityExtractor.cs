@@ -34,11 +34,16 @@ public sealed partial class LlmEntityExtractor : IEntityExtractor
         _logger = logger ?? (ILogger)NullLogger.Instance;
 
         var metadata = chatClient.GetService<ChatClientMetadata>();
+        Settings = $"chat {metadata?.ProviderName}/{metadata?.DefaultModelId}; prompt {ExtractionPrompts.PromptVersion}; "
+            + $"gleaning {_options.MaxGleaning} up to {_options.MaxGleaningInputTokens} tokens; "
+            + $"types {string.Join(",", _options.EffectiveEntityTypes)}; language {_options.Language}";
         Description = $"chat model: {metadata?.DefaultModelId ?? "unknown model"} via {metadata?.ProviderName ?? "chat client"}"
             + $"{(metadata?.ProviderUri is { } uri ? $" at {uri}" : "")} (gleaning {_options.MaxGleaning}, {_limiter.Capacity} calls at once)";
     }
 
     public string Description { get; }
+
+    public string Settings { get; }
 
     public async Task<ExtractionResult> ExtractAsync(string chunkId, string text, CancellationToken cancellationToken)
     {

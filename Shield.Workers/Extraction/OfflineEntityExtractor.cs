@@ -128,6 +128,9 @@ public sealed partial class OfflineEntityExtractor : IEntityExtractor
 
     public string Description => "offline (development default: capitalised phrases and sentence co-occurrence, no model)";
 
+    /// <summary>Bump when the rules change: chunks stored with the old ones then count as new.</summary>
+    public string Settings => "offline extractor v1";
+
     public Task<ExtractionResult> ExtractAsync(string chunkId, string text, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();

@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Text;
+
 namespace Shield.Workers.Graph;
 
 /// <summary>What extraction found in one chunk, ready to merge: names already normalised, relation pairs in any order.</summary>
@@ -7,18 +10,112 @@ public sealed record EntityMention(string Name, string EntityType, string Descri
 
 public sealed record RelationMention(string Source, string Target, IReadOnlyList<string> Keywords, string Description, double Weight);
 
-/// <summary>A node as it stands after a merge; what the entity vector is built from.</summary>
-public sealed record MergedEntity(string Name, string EntityType, string Description, IReadOnlyList<string> SourceChunkIds);
+/// <summary>What a chunk's merge changed: the nodes and edges it touched (now waiting for its job's finalisation).</summary>
+public sealed record ChunkMergeResult(int Entities, int Relationships, int FragmentsChanged);
 
-/// <summary>An edge as it stands after a merge (endpoints in ordinal order).</summary>
-public sealed record MergedRelationship(string Source, string Target, IReadOnlyList<string> Keywords, string Description, double Weight, IReadOnlyList<string> SourceChunkIds);
+/// <summary>A node or edge by key: an entity name, or an edge's sorted endpoints.</summary>
+public readonly record struct GraphKey(string Source, string Target)
+{
+    public static GraphKey Entity(string name) => new(name, "");
 
-/// <summary>The nodes and edges a merge touched: upserted ones get fresh vectors, removed ones lose theirs.</summary>
-public sealed record GraphMergeResult(
-    IReadOnlyList<MergedEntity> Entities,
-    IReadOnlyList<string> RemovedEntities,
-    IReadOnlyList<MergedRelationship> Relationships,
-    IReadOnlyList<(string Source, string Target)> RemovedRelationships);
+    public static GraphKey Edge(string a, string b)
+    {
+        var (source, target) = GraphMergeRules.SortedPair(a, b);
+        return new GraphKey(source, target);
+    }
+
+    public bool IsEntity => Target.Length == 0;
+
+    /// <summary>The PostgreSQL advisory lock the merge and the finalisation both take for this node or edge.</summary>
+    public string LockName => IsEntity ? "entity:" + Source : $"edge:{Source}\u0001{Target}";
+
+    public override string ToString() => IsEntity ? Source : $"{Source} — {Target}";
+}
+
+/// <summary>One fragment of a node or edge: what one chunk said about it.</summary>
+public sealed record GraphFragment(string ChunkId, string Type, string Description, string[] Keywords, double Weight, bool InSummary);
+
+/// <summary>
+/// A node or edge computed from its fragments (and its last model summary) by LightRAG's merge rules: the merge writes
+/// it after every chunk (no model call), the finalisation writes it once per job (with a summary where LightRAG would
+/// make one). Fragments are taken in chunk-id order, so a graph is a function of its fragments and a deletion can
+/// rebuild exactly what a knowledge base without the deleted document holds.
+/// </summary>
+public sealed record GraphElement(
+    GraphKey Key,
+    string Type,
+    string Description,
+    IReadOnlyList<string> Items,
+    string[] Keywords,
+    double Weight,
+    string[] SourceChunkIds,
+    int FragmentCount,
+    string FragmentsHash,
+    string? Summary,
+    bool Summarized)
+{
+    /// <summary>
+    /// Computes the element. With a summary, the items are the summary and the fragments it does not cover yet (LightRAG
+    /// keeps a summary and appends what later documents say); without one, every distinct fragment.
+    /// </summary>
+    public static GraphElement? From(GraphKey key, IReadOnlyList<GraphFragment> fragments, string? summary)
+    {
+        if (fragments.Count == 0)
+        {
+            return null;
+        }
+        var ordered = fragments.OrderBy(f => f.ChunkId, StringComparer.Ordinal).ToList();
+        var type = key.IsEntity ? VoteType(ordered) : "";
+        var covered = summary is not null && ordered.Any(f => f.InSummary);
+        var items = covered
+            ? [summary!, .. ordered.Where(f => !f.InSummary).Select(f => f.Description).Distinct(StringComparer.Ordinal).Where(d => d != summary)]
+            : ordered.Select(f => f.Description).Distinct(StringComparer.Ordinal).ToList();
+        var description = items.Count == 1 ? items[0] : string.Join(GraphMergeRules.Separator, items);
+        return new GraphElement(
+            key,
+            type,
+            description,
+            items,
+            [.. ordered.SelectMany(f => f.Keywords).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
+            ordered.Sum(f => f.Weight),
+            [.. ordered.Select(f => f.ChunkId).Distinct(StringComparer.Ordinal).Take(GraphMergeRules.MaxSourceIds)],
+            ordered.Select(f => f.Description).Distinct(StringComparer.Ordinal).Count(),
+            Hash(ordered),
+            covered ? summary : null,
+            covered && items.Count == 1);
+    }
+
+    /// <summary>LightRAG's rule: from 8 items, or past 1,200 tokens joined, the model writes one description.</summary>
+    public bool NeedsSummary => Items.Count > 1 &&
+        (Items.Count >= GraphMergeRules.SummaryFragmentThreshold || GraphMergeRules.ApproximateTokens(Description) > GraphMergeRules.SummaryTokenThreshold);
+
+    /// <summary>The element once <paramref name="summary"/> covers every fragment.</summary>
+    public GraphElement WithSummary(string summary) => this with { Description = summary, Items = [summary], Summary = summary, Summarized = true };
+
+    /// <summary>The text LightRAG embeds for it: <c>name\ndescription</c>, or <c>keywords\tsource\ntarget\ndescription</c>.</summary>
+    public string VectorText => Key.IsEntity
+        ? $"{Key.Source}\n{Description}"
+        : $"{string.Join(",", Keywords)}\t{Key.Source}\n{Key.Target}\n{Description}";
+
+    /// <summary>Most frequent type wins, ties to the first in chunk order; UNKNOWN only when nothing better was said.</summary>
+    private static string VoteType(List<GraphFragment> ordered) =>
+        ordered.Select((f, i) => (f.Type, i)).GroupBy(f => f.Type)
+            .OrderByDescending(g => g.Key != GraphMergeRules.UnknownType).ThenByDescending(g => g.Count()).ThenBy(g => g.Min(f => f.i))
+            .First().Key;
+
+    private static string Hash(List<GraphFragment> ordered)
+    {
+        var text = new StringBuilder();
+        foreach (var f in ordered)
+        {
+            text.Append(f.ChunkId).Append('\u0001').Append(f.Type).Append('\u0001').Append(f.Description).Append('\u0001')
+                .AppendJoin(',', f.Keywords).Append('\u0001').Append(f.Weight.ToString("R", System.Globalization.CultureInfo.InvariantCulture)).Append('\u0002');
+        }
+        return Md5(text.ToString());
+    }
+
+    public static string Md5(string text) => Convert.ToHexStringLower(MD5.HashData(Encoding.UTF8.GetBytes(text)));
+}
 
 /// <summary>LightRAG's merge constants (v1.5 defaults).</summary>
 public static class GraphMergeRules
@@ -26,13 +123,13 @@ public static class GraphMergeRules
     /// <summary>Fragment separator in stored descriptions and source ids, as LightRAG's GRAPH_FIELD_SEP.</summary>
     public const string Separator = "<SEP>";
 
-    /// <summary>From this many description fragments on, the description is summarised (force_llm_summary_on_merge).</summary>
+    /// <summary>From this many description items on, the description is summarised (force_llm_summary_on_merge).</summary>
     public const int SummaryFragmentThreshold = 8;
 
     /// <summary>Joined descriptions longer than this many tokens are summarised too (summary_max_tokens).</summary>
     public const int SummaryTokenThreshold = 1200;
 
-    /// <summary>Source chunk ids kept per node or edge; the oldest are kept (max_source_ids_per_entity).</summary>
+    /// <summary>Source chunk ids kept per node or edge (max_source_ids_per_entity), the first in chunk-id order.</summary>
     public const int MaxSourceIds = 200;
 
     /// <summary>The type given to an endpoint that no chunk described as an entity.</summary>

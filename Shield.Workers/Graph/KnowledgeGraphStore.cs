@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
@@ -8,30 +7,171 @@ using Shield.Ingestion.Persistence;
 namespace Shield.Workers.Graph;
 
 /// <summary>
-/// Merges one chunk's entities and relationships into the PostgreSQL graph the way LightRAG merges them, but safe
-/// across many worker processes: each chunk's fragments replace what that chunk said before (so reprocessing changes
-/// nothing), and every node and edge is recomputed from its fragments under a PostgreSQL advisory lock taken in one
-/// global order (so concurrent merges never lose an update and never deadlock).
+/// The PostgreSQL knowledge graph. A chunk's merge stores what the chunk said (its fragments, replacing what it said
+/// before, so reprocessing changes nothing), recomputes every node and edge it touched from their fragments by
+/// LightRAG's rules (no model call), and records them as changed by the chunk's job; the job's finalisation then
+/// summarises and embeds each changed node and edge once (<see cref="Finalization.JobFinalizer"/>). Both take one
+/// PostgreSQL advisory lock per node and edge, in one global order, so concurrent merges and finalisations across any
+/// number of worker processes never lose an update and never deadlock.
 /// </summary>
-public sealed partial class KnowledgeGraphStore(
-    ShieldDbContext db,
-    IDescriptionSummarizer summarizer,
-    TimeProvider time,
-    ILogger<KnowledgeGraphStore> logger)
+public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
 {
-    public async Task<GraphMergeResult> MergeAsync(ChunkGraph chunk, CancellationToken cancellationToken)
+    /// <summary>Separates a node's source chunk ids when they travel as one string (jagged arrays cannot be unnested).</summary>
+    private const char IdSeparator = '\u0001';
+
+    public async Task<ChunkMergeResult> MergeAsync(Guid jobId, ChunkGraph chunk, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        var entities = chunk.Entities;
+        var entities = chunk.Entities.DistinctBy(e => e.Name, StringComparer.Ordinal).ToList();
         var relations = chunk.Relations
-            .Select(r => (Pair: GraphMergeRules.SortedPair(r.Source, r.Target), r))
-            .Where(r => r.Pair.Source != r.Pair.Target)
+            .Select(r => (Key: GraphKey.Edge(r.Source, r.Target), r))
+            .Where(r => r.Key.Source != r.Key.Target)
+            .DistinctBy(r => r.Key)
             .ToList();
 
+        return await OnConnectionAsync(async (connection, transaction) =>
+        {
+            // The chunk's own lock first: two deliveries of the same chunk then see each other's fragments.
+            await LockAsync(connection, ["chunk:" + chunk.ChunkId], cancellationToken);
+            var before = await ChunkFragmentsAsync(connection, chunk.ChunkId, cancellationToken);
+
+            var touched = before.Keys
+                .Concat(entities.Select(e => GraphKey.Entity(e.Name)))
+                .Concat(relations.Select(r => r.Key))
+                .ToHashSet();
+            // An edge's endpoints are nodes too (LightRAG makes an UNKNOWN one for an endpoint nobody described).
+            foreach (var edge in touched.Where(k => !k.IsEntity).ToList())
+            {
+                touched.Add(GraphKey.Entity(edge.Source));
+                touched.Add(GraphKey.Entity(edge.Target));
+            }
+            await LockAsync(connection, touched.Select(k => k.LockName), cancellationToken);
+
+            var after = new Dictionary<GraphKey, GraphFragment>();
+            foreach (var e in entities)
+            {
+                after[GraphKey.Entity(e.Name)] = new GraphFragment(chunk.ChunkId, e.EntityType, e.Description, [], 0, false);
+            }
+            foreach (var (key, r) in relations)
+            {
+                after[key] = new GraphFragment(chunk.ChunkId, "", r.Description, [.. r.Keywords], r.Weight, false);
+            }
+            var changed = await ReplaceFragmentsAsync(connection, chunk.ChunkId, before, after, cancellationToken);
+
+            await RecomputeAsync(connection, touched, cancellationToken);
+            await RecordChangesAsync(connection, jobId, touched, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return new ChunkMergeResult(entities.Count, relations.Count, changed);
+        }, cancellationToken);
+    }
+
+    /// <summary>Records <paramref name="keys"/> as changed by <paramref name="jobId"/>: a chunk stored earlier, or a deletion.</summary>
+    public Task RecordChangesAsync(Guid jobId, IEnumerable<GraphKey> keys, CancellationToken cancellationToken) =>
+        OnConnectionAsync(async (connection, transaction) =>
+        {
+            await RecordChangesAsync(connection, jobId, keys.ToList(), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return 0;
+        }, cancellationToken);
+
+    /// <summary>The nodes and edges a stored chunk's fragments name (for a chunk whose text is already processed).</summary>
+    public async Task<IReadOnlyList<GraphKey>> KeysOfChunkAsync(string chunkId, CancellationToken cancellationToken) =>
+        await OnConnectionAsync(async (connection, _) => (IReadOnlyList<GraphKey>)[.. (await ChunkFragmentsAsync(connection, chunkId, cancellationToken)).Keys],
+            cancellationToken);
+
+    /// <summary>Up to <paramref name="limit"/> of the nodes and edges still waiting for <paramref name="jobId"/>'s finalisation.</summary>
+    public async Task<IReadOnlyList<GraphKey>> PendingChangesAsync(Guid jobId, int limit, CancellationToken cancellationToken) =>
+        await OnConnectionAsync(async (connection, _) =>
+        {
+            var keys = new List<GraphKey>();
+            await using var command = Command(connection, """
+                SELECT source_name, target_name FROM job_graph_changes WHERE job_id = $1
+                ORDER BY target_name = '' DESC, source_name, target_name LIMIT $2
+                """, jobId, limit);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) keys.Add(new GraphKey(reader.GetString(0), reader.GetString(1)));
+            return (IReadOnlyList<GraphKey>)keys;
+        }, cancellationToken);
+
+    /// <summary>The nodes and edges as their fragments and summaries make them now (null: nothing is left of it).</summary>
+    public async Task<IReadOnlyList<(GraphKey Key, GraphElement? Element, string? PointHash, string[] SourceUris)>> LoadAsync(
+        IReadOnlyCollection<GraphKey> keys, CancellationToken cancellationToken) =>
+        await OnConnectionAsync(async (connection, _) =>
+        {
+            var (elements, pointHashes) = await ComputeAsync(connection, keys, cancellationToken);
+            var chunkIds = elements.Values.OfType<GraphElement>().SelectMany(e => e.SourceChunkIds.Take(MaxSourceUris)).Distinct().ToArray();
+            var uris = await SourceUrisAsync(connection, chunkIds, cancellationToken);
+            return (IReadOnlyList<(GraphKey, GraphElement?, string?, string[])>)[.. keys.Select(k => (k, elements[k], pointHashes.GetValueOrDefault(k),
+                elements[k] is { } e ? e.SourceChunkIds.Take(MaxSourceUris).Select(id => uris.GetValueOrDefault(id)).OfType<string>().Distinct().ToArray() : []))];
+        }, cancellationToken);
+
+    /// <summary>Source URIs named in a node's or edge's vector payload (LightRAG's <c>file_path</c>), at most this many.</summary>
+    private const int MaxSourceUris = 20;
+
+    /// <summary>
+    /// The last step of a finalisation batch, in one transaction under the batch's locks: each element whose fragments
+    /// are still those it was computed from is written (with its summary, marking the fragments it covers) and its vector
+    /// written or deleted through <paramref name="writeVectors"/>; an element that changed meanwhile is left to the job
+    /// whose merge changed it (that job's finalisation comes after). The batch's change records of
+    /// <paramref name="jobId"/> are removed, so a finalisation interrupted midway resumes where it stopped.
+    /// </summary>
+    /// <returns>The keys that were written (the others changed meanwhile).</returns>
+    public async Task<IReadOnlyList<GraphKey>> ApplyAsync(Guid jobId, IReadOnlyList<FinalElement> batch,
+        Func<IReadOnlyList<FinalElement>, Task> writeVectors, CancellationToken cancellationToken) =>
+        await OnConnectionAsync(async (connection, transaction) =>
+        {
+            await LockAsync(connection, batch.Select(b => b.Key.LockName), cancellationToken);
+            var current = await CurrentHashesAsync(connection, [.. batch.Select(b => b.Key)], cancellationToken);
+            var fresh = batch.Where(b => current.GetValueOrDefault(b.Key) == b.Element?.FragmentsHash).ToList();
+
+            var now = time.GetUtcNow();
+            foreach (var group in fresh.Where(f => f.Element is not null).GroupBy(f => f.Key.IsEntity))
+            {
+                await UpsertAsync(connection, [.. group.Select(g => g.Element!)], now, cancellationToken, [.. group.Select(g => g.PointHash)]);
+            }
+            await MarkSummarisedAsync(connection, [.. fresh.Where(f => f.Element is { Summarized: true }).Select(f => f.Key)], cancellationToken);
+            await writeVectors(fresh);
+
+            await using (var delete = Command(connection, """
+                DELETE FROM job_graph_changes c USING unnest($2::text[], $3::text[]) AS k(s, t)
+                WHERE c.job_id = $1 AND c.source_name = k.s AND c.target_name = k.t
+                """, jobId, batch.Select(b => b.Key.Source).ToArray(), batch.Select(b => b.Key.Target).ToArray()))
+            {
+                await delete.ExecuteNonQueryAsync(cancellationToken);
+            }
+            await transaction.CommitAsync(cancellationToken);
+            return (IReadOnlyList<GraphKey>)[.. fresh.Select(f => f.Key)];
+        }, cancellationToken);
+
+    /// <summary>
+    /// Forgets the summaries of <paramref name="keys"/>, so their next finalisation rebuilds them from their remaining
+    /// fragments alone (a deletion must leave what a knowledge base without the deleted text would hold).
+    /// </summary>
+    public Task ForgetSummariesAsync(IReadOnlyCollection<GraphKey> keys, CancellationToken cancellationToken) =>
+        OnConnectionAsync(async (connection, transaction) =>
+        {
+            await LockAsync(connection, keys.Select(k => k.LockName), cancellationToken);
+            await ResetSummariesAsync(connection, keys, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return 0;
+        }, cancellationToken);
+
+    private async Task<T> OnConnectionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
-            return await MergeOnOpenConnectionAsync(chunk.ChunkId, entities, relations, now, cancellationToken);
+            var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            // Commands issued through the DbContext (the PostgreSQL vector store) join this transaction.
+            await db.Database.UseTransactionAsync(transaction, cancellationToken);
+            try
+            {
+                return await work(connection, transaction);
+            }
+            finally
+            {
+                await db.Database.UseTransactionAsync(null, CancellationToken.None);
+            }
         }
         finally
         {
@@ -39,331 +179,338 @@ public sealed partial class KnowledgeGraphStore(
         }
     }
 
-    private async Task<GraphMergeResult> MergeOnOpenConnectionAsync(string chunkId, IReadOnlyList<EntityMention> entities,
-        List<((string Source, string Target) Pair, RelationMention r)> relations, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        List<PendingSummary> summaries;
-        GraphMergeResult result;
-        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
-        {
-            // The chunk's own lock first: two deliveries of the same chunk then see each other's fragments.
-            await LockAsync(connection, ["chunk:" + chunkId], cancellationToken);
-            var previousEntities = await ReadStringsAsync(connection,
-                "SELECT entity_name FROM graph_entity_fragments WHERE chunk_id = $1", cancellationToken, chunkId);
-            var previousPairs = await ReadPairsAsync(connection,
-                "SELECT source_name, target_name FROM graph_relationship_fragments WHERE chunk_id = $1", cancellationToken, chunkId);
-
-            var affectedEntities = previousEntities
-                .Concat(entities.Select(e => e.Name))
-                .Concat(relations.SelectMany(r => new[] { r.Pair.Source, r.Pair.Target }))
-                .Concat(previousPairs.SelectMany(p => new[] { p.Source, p.Target }))
-                .ToHashSet(StringComparer.Ordinal);
-            var affectedPairs = previousPairs.Concat(relations.Select(r => r.Pair)).ToHashSet();
-
-            await LockAsync(connection,
-                affectedEntities.Select(n => "entity:" + n).Concat(affectedPairs.Select(p => $"edge:{p.Source}\u0001{p.Target}")),
-                cancellationToken);
-
-            await ReplaceFragmentsAsync(connection, chunkId, entities, relations.Select(r => (r.Pair, r.r)).ToList(), now, cancellationToken);
-
-            summaries = [];
-            var (mergedEntities, removedEntities) = await RecomputeEntitiesAsync(connection, affectedEntities, now, summaries, cancellationToken);
-            var (mergedRelationships, removedPairs) = await RecomputeRelationshipsAsync(connection, affectedPairs, now, summaries, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            result = new GraphMergeResult(mergedEntities, removedEntities, mergedRelationships, removedPairs);
-        }
-
-        // Model calls can take seconds: they run after the locks are released, and only land if no other merge
-        // changed the fragments meanwhile (the hash check), in which case that merge summarises instead.
-        foreach (var pending in summaries)
-        {
-            var summary = await summarizer.SummarizeAsync(pending.Subject, pending.Fragments, cancellationToken);
-            if (await StoreSummaryAsync(connection, pending, summary, cancellationToken))
-            {
-                result = pending.Apply(result, summary);
-                LogSummarized(pending.Subject, pending.Fragments.Count);
-            }
-        }
-        return result;
-    }
-
     private static async Task LockAsync(NpgsqlConnection connection, IEnumerable<string> names, CancellationToken cancellationToken)
     {
         // Sorted keys: every process acquires overlapping locks in the same order, so merges cannot deadlock.
-        foreach (var key in names.Select(LockKey).Distinct().Order())
-        {
-            await using var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection);
-            command.Parameters.Add(new NpgsqlParameter { Value = key });
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
+        var keys = names.Select(LockKey).Distinct().Order().ToArray();
+        if (keys.Length == 0) return;
+        await using var command = Command(connection, "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) WITH ORDINALITY AS u(k, o) ORDER BY o", (object)keys);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static long LockKey(string name) => BitConverter.ToInt64(MD5.HashData(Encoding.UTF8.GetBytes(name)), 0);
 
-    private static async Task ReplaceFragmentsAsync(NpgsqlConnection connection, string chunkId,
-        IReadOnlyList<EntityMention> entities, List<((string Source, string Target) Pair, RelationMention Relation)> relations,
-        DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>What a chunk said before this merge, by node and edge.</summary>
+    private static async Task<Dictionary<GraphKey, GraphFragment>> ChunkFragmentsAsync(NpgsqlConnection connection, string chunkId, CancellationToken cancellationToken)
     {
-        await ExecuteAsync(connection, "DELETE FROM graph_entity_fragments WHERE chunk_id = $1", cancellationToken, chunkId);
-        await ExecuteAsync(connection, "DELETE FROM graph_relationship_fragments WHERE chunk_id = $1", cancellationToken, chunkId);
-
-        if (entities.Count > 0)
-        {
-            await ExecuteAsync(connection, """
-                INSERT INTO graph_entity_fragments (entity_name, chunk_id, entity_type, description, created_at)
-                SELECT n, $2, t, d, $5 FROM unnest($1::text[], $3::text[], $4::text[]) AS f(n, t, d)
-                ON CONFLICT (entity_name, chunk_id) DO NOTHING
-                """, cancellationToken,
-                entities.Select(e => e.Name).ToArray(), chunkId,
-                entities.Select(e => e.EntityType).ToArray(), entities.Select(e => e.Description).ToArray(), now);
-        }
-        foreach (var (pair, relation) in relations.DistinctBy(r => r.Pair))
-        {
-            await ExecuteAsync(connection, """
-                INSERT INTO graph_relationship_fragments (source_name, target_name, chunk_id, keywords, description, weight, created_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7)
-                ON CONFLICT (source_name, target_name, chunk_id) DO NOTHING
-                """, cancellationToken,
-                pair.Source, pair.Target, chunkId, relation.Keywords.ToArray(), relation.Description, relation.Weight, now);
-        }
-    }
-
-    private async Task<(List<MergedEntity>, List<string>)> RecomputeEntitiesAsync(NpgsqlConnection connection,
-        HashSet<string> names, DateTimeOffset now, List<PendingSummary> summaries, CancellationToken cancellationToken)
-    {
-        var nameArray = names.ToArray();
-        var fragments = new Dictionary<string, List<(string Type, string Description, string ChunkId)>>(StringComparer.Ordinal);
-        await using (var command = Command(connection, """
-            SELECT entity_name, entity_type, description, chunk_id FROM graph_entity_fragments
-            WHERE entity_name = ANY($1) ORDER BY created_at, chunk_id
-            """, (object)nameArray))
+        var fragments = new Dictionary<GraphKey, GraphFragment>();
+        await using (var command = Command(connection,
+            "SELECT entity_name, entity_type, description, in_summary FROM graph_entity_fragments WHERE chunk_id = $1", chunkId))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
             {
-                var name = reader.GetString(0);
-                if (!fragments.TryGetValue(name, out var list)) fragments[name] = list = [];
-                list.Add((reader.GetString(1), reader.GetString(2), reader.GetString(3)));
+                fragments[GraphKey.Entity(reader.GetString(0))] = new GraphFragment(chunkId, reader.GetString(1), reader.GetString(2), [], 0, reader.GetBoolean(3));
             }
         }
-        var edgeDescriptions = await EndpointDescriptionsAsync(connection, nameArray, cancellationToken);
-        var existing = await ExistingAsync(connection, "SELECT name, fragments_hash, summarized, description FROM graph_entities WHERE name = ANY($1)",
-            r => r.GetString(0), cancellationToken, (object)nameArray);
-
-        var merged = new List<MergedEntity>();
-        var removed = new List<string>();
-        foreach (var name in names.Order(StringComparer.Ordinal))
+        await using (var command = Command(connection,
+            "SELECT source_name, target_name, keywords, description, weight, in_summary FROM graph_relationship_fragments WHERE chunk_id = $1", chunkId))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            fragments.TryGetValue(name, out var own);
-            string type;
-            List<string> descriptions;
-            List<string> chunkIds;
-            if (own is { Count: > 0 })
+            while (await reader.ReadAsync(cancellationToken))
             {
-                // Most frequent type wins, ties to the earliest seen; UNKNOWN only when nothing better was said.
-                type = own.Select((f, i) => (f.Type, i)).GroupBy(f => f.Type)
-                    .OrderByDescending(g => g.Key != GraphMergeRules.UnknownType).ThenByDescending(g => g.Count()).ThenBy(g => g.Min(f => f.i))
-                    .First().Key;
-                descriptions = own.Select(f => f.Description).Distinct(StringComparer.Ordinal).ToList();
-                chunkIds = own.Select(f => f.ChunkId).Distinct(StringComparer.Ordinal).Take(GraphMergeRules.MaxSourceIds).ToList();
-            }
-            else if (edgeDescriptions.TryGetValue(name, out var fromEdges))
-            {
-                // LightRAG creates an endpoint nobody described as an entity, typed UNKNOWN, from the edge's text.
-                type = GraphMergeRules.UnknownType;
-                descriptions = fromEdges.Select(e => e.Description).Distinct(StringComparer.Ordinal).ToList();
-                chunkIds = fromEdges.Select(e => e.ChunkId).Distinct(StringComparer.Ordinal).Take(GraphMergeRules.MaxSourceIds).ToList();
-            }
-            else
-            {
-                await ExecuteAsync(connection, "DELETE FROM graph_entities WHERE name = $1", cancellationToken, name);
-                removed.Add(name);
-                continue;
-            }
-
-            var (description, hash, summarized) = Describe(descriptions, existing.GetValueOrDefault(name));
-            await ExecuteAsync(connection, """
-                INSERT INTO graph_entities (name, entity_type, description, source_chunk_ids, fragment_count, fragments_hash, summarized, updated_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                ON CONFLICT (name) DO UPDATE SET entity_type = EXCLUDED.entity_type, description = EXCLUDED.description,
-                  source_chunk_ids = EXCLUDED.source_chunk_ids, fragment_count = EXCLUDED.fragment_count,
-                  fragments_hash = EXCLUDED.fragments_hash, summarized = EXCLUDED.summarized, updated_at = EXCLUDED.updated_at
-                """, cancellationToken, name, type, description, chunkIds.ToArray(), descriptions.Count, hash, summarized, now);
-            merged.Add(new MergedEntity(name, type, description, chunkIds));
-            if (NeedsSummary(descriptions) && !summarized)
-            {
-                summaries.Add(PendingSummary.ForEntity(name, descriptions, hash));
+                fragments[new GraphKey(reader.GetString(0), reader.GetString(1))] = new GraphFragment(chunkId, "",
+                    reader.GetString(3), reader.GetFieldValue<string[]>(2), reader.GetDouble(4), reader.GetBoolean(5));
             }
         }
-        return (merged, removed);
+        return fragments;
     }
 
-    private async Task<(List<MergedRelationship>, List<(string, string)>)> RecomputeRelationshipsAsync(NpgsqlConnection connection,
-        HashSet<(string Source, string Target)> pairs, DateTimeOffset now, List<PendingSummary> summaries, CancellationToken cancellationToken)
+    /// <summary>
+    /// Replaces a chunk's fragments by what it says now, touching only those that differ (so a repeated delivery of the
+    /// same chunk leaves summaries' coverage alone). A summary that covered a removed fragment no longer describes the
+    /// node or edge: it is forgotten, and the next finalisation summarises from the fragments that remain.
+    /// </summary>
+    private static async Task<int> ReplaceFragmentsAsync(NpgsqlConnection connection, string chunkId,
+        Dictionary<GraphKey, GraphFragment> before, Dictionary<GraphKey, GraphFragment> after, CancellationToken cancellationToken)
     {
-        var merged = new List<MergedRelationship>();
-        var removed = new List<(string, string)>();
-        foreach (var (source, target) in pairs.Order())
+        static bool Same(GraphFragment a, GraphFragment b) =>
+            a.Type == b.Type && a.Description == b.Description && a.Weight.Equals(b.Weight) && a.Keywords.SequenceEqual(b.Keywords);
+
+        var removed = before.Where(b => !after.TryGetValue(b.Key, out var now) || !Same(b.Value, now)).ToList();
+        var added = after.Where(a => !before.TryGetValue(a.Key, out var was) || !Same(was, a.Value)).ToList();
+
+        var removedEntities = removed.Where(r => r.Key.IsEntity).Select(r => r.Key.Source).ToArray();
+        if (removedEntities.Length > 0)
         {
-            var fragments = new List<(string[] Keywords, string Description, double Weight, string ChunkId)>();
-            await using (var command = Command(connection, """
-                SELECT keywords, description, weight, chunk_id FROM graph_relationship_fragments
-                WHERE source_name = $1 AND target_name = $2 ORDER BY created_at, chunk_id
-                """, source, target))
+            await ExecuteAsync(connection, "DELETE FROM graph_entity_fragments WHERE chunk_id = $1 AND entity_name = ANY($2)",
+                cancellationToken, chunkId, removedEntities);
+        }
+        var removedEdges = removed.Where(r => !r.Key.IsEntity).Select(r => r.Key).ToList();
+        if (removedEdges.Count > 0)
+        {
+            await ExecuteAsync(connection, """
+                DELETE FROM graph_relationship_fragments f USING unnest($2::text[], $3::text[]) AS k(s, t)
+                WHERE f.chunk_id = $1 AND f.source_name = k.s AND f.target_name = k.t
+                """, cancellationToken, chunkId, removedEdges.Select(k => k.Source).ToArray(), removedEdges.Select(k => k.Target).ToArray());
+        }
+        await ResetSummariesAsync(connection, [.. removed.Where(r => r.Value.InSummary).Select(r => r.Key)], cancellationToken);
+
+        var addedEntities = added.Where(a => a.Key.IsEntity).ToList();
+        if (addedEntities.Count > 0)
+        {
+            await ExecuteAsync(connection, """
+                INSERT INTO graph_entity_fragments (entity_name, chunk_id, entity_type, description, in_summary, created_at)
+                SELECT n, $2, t, d, false, now() FROM unnest($1::text[], $3::text[], $4::text[]) AS f(n, t, d)
+                """, cancellationToken,
+                addedEntities.Select(a => a.Key.Source).ToArray(), chunkId,
+                addedEntities.Select(a => a.Value.Type).ToArray(), addedEntities.Select(a => a.Value.Description).ToArray());
+        }
+        var addedEdges = added.Where(a => !a.Key.IsEntity).ToList();
+        if (addedEdges.Count > 0)
+        {
+            await ExecuteAsync(connection, """
+                INSERT INTO graph_relationship_fragments (source_name, target_name, chunk_id, keywords, description, weight, in_summary, created_at)
+                SELECT s, t, $3, string_to_array(k, chr(1)), d, w, false, now()
+                FROM unnest($1::text[], $2::text[], $4::text[], $5::text[], $6::float8[]) AS f(s, t, k, d, w)
+                """, cancellationToken,
+                addedEdges.Select(a => a.Key.Source).ToArray(), addedEdges.Select(a => a.Key.Target).ToArray(), chunkId,
+                addedEdges.Select(a => string.Join(IdSeparator, a.Value.Keywords)).ToArray(),
+                addedEdges.Select(a => a.Value.Description).ToArray(), addedEdges.Select(a => a.Value.Weight).ToArray());
+        }
+        return removed.Count + added.Count;
+    }
+
+    private static async Task ResetSummariesAsync(NpgsqlConnection connection, IReadOnlyCollection<GraphKey> keys, CancellationToken cancellationToken)
+    {
+        var entities = keys.Where(k => k.IsEntity).Select(k => k.Source).ToArray();
+        if (entities.Length > 0)
+        {
+            await ExecuteAsync(connection, "UPDATE graph_entities SET summary = NULL, summarized = false WHERE name = ANY($1)", cancellationToken, (object)entities);
+            await ExecuteAsync(connection, "UPDATE graph_entity_fragments SET in_summary = false WHERE entity_name = ANY($1) AND in_summary", cancellationToken, (object)entities);
+        }
+        var edges = keys.Where(k => !k.IsEntity).ToList();
+        if (edges.Count > 0)
+        {
+            var (sources, targets) = (edges.Select(k => k.Source).ToArray(), edges.Select(k => k.Target).ToArray());
+            await ExecuteAsync(connection, """
+                UPDATE graph_relationships r SET summary = NULL, summarized = false FROM unnest($1::text[], $2::text[]) AS k(s, t)
+                WHERE r.source_name = k.s AND r.target_name = k.t
+                """, cancellationToken, sources, targets);
+            await ExecuteAsync(connection, """
+                UPDATE graph_relationship_fragments f SET in_summary = false FROM unnest($1::text[], $2::text[]) AS k(s, t)
+                WHERE f.source_name = k.s AND f.target_name = k.t AND f.in_summary
+                """, cancellationToken, sources, targets);
+        }
+    }
+
+    private static async Task MarkSummarisedAsync(NpgsqlConnection connection, IReadOnlyCollection<GraphKey> keys, CancellationToken cancellationToken)
+    {
+        var entities = keys.Where(k => k.IsEntity).Select(k => k.Source).ToArray();
+        if (entities.Length > 0)
+        {
+            await ExecuteAsync(connection, "UPDATE graph_entity_fragments SET in_summary = true WHERE entity_name = ANY($1) AND NOT in_summary",
+                cancellationToken, (object)entities);
+        }
+        var edges = keys.Where(k => !k.IsEntity).ToList();
+        if (edges.Count > 0)
+        {
+            await ExecuteAsync(connection, """
+                UPDATE graph_relationship_fragments f SET in_summary = true FROM unnest($1::text[], $2::text[]) AS k(s, t)
+                WHERE f.source_name = k.s AND f.target_name = k.t AND NOT f.in_summary
+                """, cancellationToken, edges.Select(k => k.Source).ToArray(), edges.Select(k => k.Target).ToArray());
+        }
+    }
+
+    /// <summary>Writes the merge's view of every touched node and edge (no summary made here), and removes those with nothing left.</summary>
+    private async Task RecomputeAsync(NpgsqlConnection connection, IReadOnlyCollection<GraphKey> keys, CancellationToken cancellationToken)
+    {
+        var (elements, _) = await ComputeAsync(connection, keys, cancellationToken);
+        var now = time.GetUtcNow();
+        foreach (var group in elements.Values.OfType<GraphElement>().GroupBy(e => e.Key.IsEntity))
+        {
+            await UpsertAsync(connection, [.. group], now, cancellationToken, pointHashes: null);
+        }
+        var gone = elements.Where(e => e.Value is null).Select(e => e.Key).ToList();
+        var goneEntities = gone.Where(k => k.IsEntity).Select(k => k.Source).ToArray();
+        if (goneEntities.Length > 0)
+        {
+            await ExecuteAsync(connection, "DELETE FROM graph_entities WHERE name = ANY($1)", cancellationToken, (object)goneEntities);
+        }
+        var goneEdges = gone.Where(k => !k.IsEntity).ToList();
+        if (goneEdges.Count > 0)
+        {
+            await ExecuteAsync(connection, """
+                DELETE FROM graph_relationships r USING unnest($1::text[], $2::text[]) AS k(s, t) WHERE r.source_name = k.s AND r.target_name = k.t
+                """, cancellationToken, goneEdges.Select(k => k.Source).ToArray(), goneEdges.Select(k => k.Target).ToArray());
+        }
+    }
+
+    /// <summary>Each key's element from its fragments and stored summary (null when no fragment is left), and its point hash.</summary>
+    private static async Task<(Dictionary<GraphKey, GraphElement?> Elements, Dictionary<GraphKey, string> PointHashes)> ComputeAsync(
+        NpgsqlConnection connection, IReadOnlyCollection<GraphKey> keys, CancellationToken cancellationToken)
+    {
+        var fragments = keys.ToDictionary(k => k, _ => new List<GraphFragment>());
+        var names = keys.Where(k => k.IsEntity).Select(k => k.Source).ToArray();
+        var edges = keys.Where(k => !k.IsEntity).ToList();
+        var (sources, targets) = (edges.Select(k => k.Source).ToArray(), edges.Select(k => k.Target).ToArray());
+        var summaries = new Dictionary<GraphKey, string>();
+        var pointHashes = new Dictionary<GraphKey, string>();
+
+        if (names.Length > 0)
+        {
+            await using (var command = Command(connection,
+                "SELECT entity_name, chunk_id, entity_type, description, in_summary FROM graph_entity_fragments WHERE entity_name = ANY($1)", (object)names))
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
                 while (await reader.ReadAsync(cancellationToken))
                 {
-                    fragments.Add((reader.GetFieldValue<string[]>(0), reader.GetString(1), reader.GetDouble(2), reader.GetString(3)));
+                    fragments[GraphKey.Entity(reader.GetString(0))].Add(
+                        new GraphFragment(reader.GetString(1), reader.GetString(2), reader.GetString(3), [], 0, reader.GetBoolean(4)));
                 }
             }
-
-            if (fragments.Count == 0)
+            // LightRAG creates an endpoint nobody described as an entity, typed UNKNOWN, from its edges' text.
+            var undescribed = names.Where(n => fragments[GraphKey.Entity(n)].Count == 0).ToArray();
+            if (undescribed.Length > 0)
             {
-                await ExecuteAsync(connection, "DELETE FROM graph_relationships WHERE source_name = $1 AND target_name = $2", cancellationToken, source, target);
-                removed.Add((source, target));
-                continue;
+                await using var command = Command(connection, """
+                    SELECT source_name, target_name, chunk_id, description FROM graph_relationship_fragments
+                    WHERE source_name = ANY($1) OR target_name = ANY($1)
+                    """, (object)undescribed);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                var wanted = undescribed.ToHashSet(StringComparer.Ordinal);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    foreach (var endpoint in new[] { reader.GetString(0), reader.GetString(1) }.Where(wanted.Contains))
+                    {
+                        fragments[GraphKey.Entity(endpoint)].Add(
+                            new GraphFragment(reader.GetString(2), GraphMergeRules.UnknownType, reader.GetString(3), [], 0, false));
+                    }
+                }
             }
-
-            var keywords = fragments.SelectMany(f => f.Keywords).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-            var weight = fragments.Sum(f => f.Weight);
-            var descriptions = fragments.Select(f => f.Description).Distinct(StringComparer.Ordinal).ToList();
-            var chunkIds = fragments.Select(f => f.ChunkId).Distinct(StringComparer.Ordinal).Take(GraphMergeRules.MaxSourceIds).ToArray();
-            var existing = await ExistingAsync(connection,
-                "SELECT source_name, fragments_hash, summarized, description FROM graph_relationships WHERE source_name = $1 AND target_name = $2",
-                r => r.GetString(0), cancellationToken, source, target);
-            var (description, hash, summarized) = Describe(descriptions, existing.GetValueOrDefault(source));
-            await ExecuteAsync(connection, """
-                INSERT INTO graph_relationships (source_name, target_name, keywords, description, weight, source_chunk_ids, fragment_count, fragments_hash, summarized, updated_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                ON CONFLICT (source_name, target_name) DO UPDATE SET keywords = EXCLUDED.keywords, description = EXCLUDED.description,
-                  weight = EXCLUDED.weight, source_chunk_ids = EXCLUDED.source_chunk_ids, fragment_count = EXCLUDED.fragment_count,
-                  fragments_hash = EXCLUDED.fragments_hash, summarized = EXCLUDED.summarized, updated_at = EXCLUDED.updated_at
-                """, cancellationToken, source, target, keywords, description, weight, chunkIds, descriptions.Count, hash, summarized, now);
-            merged.Add(new MergedRelationship(source, target, keywords, description, weight, chunkIds));
-            if (NeedsSummary(descriptions) && !summarized)
+            await using (var command = Command(connection, "SELECT name, summary, point_hash FROM graph_entities WHERE name = ANY($1)", (object)names))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
-                summaries.Add(PendingSummary.ForRelationship(source, target, descriptions, hash));
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var key = GraphKey.Entity(reader.GetString(0));
+                    if (!reader.IsDBNull(1)) summaries[key] = reader.GetString(1);
+                    if (!reader.IsDBNull(2)) pointHashes[key] = reader.GetString(2);
+                }
             }
         }
-        return (merged, removed);
-    }
-
-    /// <summary>
-    /// Joined fragments, unless a summary of exactly these fragments already exists (then it is kept, so reprocessing
-    /// a chunk does not pay for the model again).
-    /// </summary>
-    private static (string Description, string Hash, bool Summarized) Describe(List<string> descriptions, Existing? existing)
-    {
-        var hash = Convert.ToHexStringLower(MD5.HashData(Encoding.UTF8.GetBytes(string.Join('\u0001', descriptions))));
-        if (existing is { Summarized: true } summary && summary.FragmentsHash == hash)
+        if (edges.Count > 0)
         {
-            return (summary.Description, hash, true);
+            await using (var command = Command(connection, """
+                SELECT f.source_name, f.target_name, f.chunk_id, f.keywords, f.description, f.weight, f.in_summary
+                FROM graph_relationship_fragments f JOIN unnest($1::text[], $2::text[]) AS k(s, t) ON f.source_name = k.s AND f.target_name = k.t
+                """, sources, targets))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    fragments[new GraphKey(reader.GetString(0), reader.GetString(1))].Add(new GraphFragment(reader.GetString(2), "",
+                        reader.GetString(4), reader.GetFieldValue<string[]>(3), reader.GetDouble(5), reader.GetBoolean(6)));
+                }
+            }
+            await using (var command = Command(connection, """
+                SELECT r.source_name, r.target_name, r.summary, r.point_hash
+                FROM graph_relationships r JOIN unnest($1::text[], $2::text[]) AS k(s, t) ON r.source_name = k.s AND r.target_name = k.t
+                """, sources, targets))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var key = new GraphKey(reader.GetString(0), reader.GetString(1));
+                    if (!reader.IsDBNull(2)) summaries[key] = reader.GetString(2);
+                    if (!reader.IsDBNull(3)) pointHashes[key] = reader.GetString(3);
+                }
+            }
         }
-        return (string.Join(GraphMergeRules.Separator, descriptions), hash, false);
+        return (fragments.ToDictionary(f => f.Key, f => GraphElement.From(f.Key, f.Value, summaries.GetValueOrDefault(f.Key))), pointHashes);
     }
 
-    private static bool NeedsSummary(List<string> descriptions) =>
-        descriptions.Count >= GraphMergeRules.SummaryFragmentThreshold
-        || GraphMergeRules.ApproximateTokens(string.Join(GraphMergeRules.Separator, descriptions)) > GraphMergeRules.SummaryTokenThreshold;
-
-    private static async Task<bool> StoreSummaryAsync(NpgsqlConnection connection, PendingSummary pending, string summary, CancellationToken cancellationToken)
+    /// <summary>The fragments hash each key's row holds now (absent: no row).</summary>
+    private static async Task<Dictionary<GraphKey, string>> CurrentHashesAsync(NpgsqlConnection connection, IReadOnlyCollection<GraphKey> keys,
+        CancellationToken cancellationToken)
     {
-        var sql = pending.Target is null
-            ? "UPDATE graph_entities SET description = $2, summarized = true WHERE name = $1 AND fragments_hash = $3"
-            : "UPDATE graph_relationships SET description = $2, summarized = true WHERE source_name = $1 AND target_name = $4 AND fragments_hash = $3";
-        object[] args = pending.Target is null
-            ? [pending.Source, summary, pending.Hash]
-            : [pending.Source, summary, pending.Hash, pending.Target];
-        await using var command = Command(connection, sql, args);
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        var (elements, _) = await ComputeAsync(connection, keys, cancellationToken);
+        return elements.Where(e => e.Value is not null).ToDictionary(e => e.Key, e => e.Value!.FragmentsHash);
     }
 
-    private static async Task<Dictionary<string, List<(string Description, string ChunkId)>>> EndpointDescriptionsAsync(
-        NpgsqlConnection connection, string[] names, CancellationToken cancellationToken)
+    private static async Task UpsertAsync(NpgsqlConnection connection, IReadOnlyList<GraphElement> elements, DateTimeOffset now,
+        CancellationToken cancellationToken, IReadOnlyList<string?>? pointHashes)
     {
-        var result = new Dictionary<string, List<(string, string)>>(StringComparer.Ordinal);
+        // The merge leaves a node's point hash alone (its vector is the finalisation's); the finalisation sets it.
+        var setPointHash = pointHashes is not null;
+        var ids = elements.Select(e => string.Join(IdSeparator, e.SourceChunkIds)).ToArray();
+        var descriptions = elements.Select(e => e.Description).ToArray();
+        var counts = elements.Select(e => e.FragmentCount).ToArray();
+        var hashes = elements.Select(e => e.FragmentsHash).ToArray();
+        var summarized = elements.Select(e => e.Summarized).ToArray();
+        var summaries = elements.Select(e => e.Summary).ToArray();
+        var points = pointHashes?.ToArray() ?? new string?[elements.Count];
+        if (elements[0].Key.IsEntity)
+        {
+            await ExecuteAsync(connection, $$"""
+                INSERT INTO graph_entities (name, entity_type, description, source_chunk_ids, fragment_count, fragments_hash, summarized, summary, point_hash, updated_at)
+                SELECT n, t, d, string_to_array(i, chr(1)), c, h, s, m, p, $10
+                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::bool[], $8::text[], $9::text[]) AS u(n, t, d, i, c, h, s, m, p)
+                ON CONFLICT (name) DO UPDATE SET entity_type = EXCLUDED.entity_type, description = EXCLUDED.description,
+                  source_chunk_ids = EXCLUDED.source_chunk_ids, fragment_count = EXCLUDED.fragment_count,
+                  fragments_hash = EXCLUDED.fragments_hash, summarized = EXCLUDED.summarized, summary = EXCLUDED.summary,
+                  {{(setPointHash ? "point_hash = EXCLUDED.point_hash," : "")}} updated_at = EXCLUDED.updated_at
+                """, cancellationToken,
+                elements.Select(e => e.Key.Source).ToArray(), elements.Select(e => e.Type).ToArray(), descriptions, ids, counts, hashes,
+                summarized, summaries, points, now);
+            return;
+        }
+        await ExecuteAsync(connection, $$"""
+            INSERT INTO graph_relationships (source_name, target_name, keywords, description, weight, source_chunk_ids, fragment_count, fragments_hash, summarized, summary, point_hash, updated_at)
+            SELECT s, t, string_to_array(k, chr(1)), d, w, string_to_array(i, chr(1)), c, h, z, m, p, $12
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::text[], $7::int[], $8::text[], $9::bool[], $10::text[], $11::text[])
+              AS u(s, t, k, d, w, i, c, h, z, m, p)
+            ON CONFLICT (source_name, target_name) DO UPDATE SET keywords = EXCLUDED.keywords, description = EXCLUDED.description,
+              weight = EXCLUDED.weight, source_chunk_ids = EXCLUDED.source_chunk_ids, fragment_count = EXCLUDED.fragment_count,
+              fragments_hash = EXCLUDED.fragments_hash, summarized = EXCLUDED.summarized, summary = EXCLUDED.summary,
+              {{(setPointHash ? "point_hash = EXCLUDED.point_hash," : "")}} updated_at = EXCLUDED.updated_at
+            """, cancellationToken,
+            elements.Select(e => e.Key.Source).ToArray(), elements.Select(e => e.Key.Target).ToArray(),
+            elements.Select(e => string.Join(IdSeparator, e.Keywords)).ToArray(), descriptions, elements.Select(e => e.Weight).ToArray(),
+            ids, counts, hashes, summarized, summaries, points, now);
+    }
+
+    private static async Task RecordChangesAsync(NpgsqlConnection connection, Guid jobId, IReadOnlyCollection<GraphKey> keys, CancellationToken cancellationToken)
+    {
+        if (keys.Count == 0) return;
+        await ExecuteAsync(connection, """
+            INSERT INTO job_graph_changes (job_id, source_name, target_name)
+            SELECT $1, s, t FROM unnest($2::text[], $3::text[]) AS k(s, t)
+            ON CONFLICT DO NOTHING
+            """, cancellationToken, jobId, keys.Select(k => k.Source).ToArray(), keys.Select(k => k.Target).ToArray());
+    }
+
+    /// <summary>Where each chunk came from: the first job's source URI for it.</summary>
+    private static async Task<Dictionary<string, string>> SourceUrisAsync(NpgsqlConnection connection, string[] chunkIds, CancellationToken cancellationToken)
+    {
+        var uris = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (chunkIds.Length == 0) return uris;
         await using var command = Command(connection, """
-            SELECT source_name, target_name, description, chunk_id FROM graph_relationship_fragments
-            WHERE source_name = ANY($1) OR target_name = ANY($1) ORDER BY created_at, chunk_id
-            """, (object)names);
+            SELECT DISTINCT ON (chunk_id) chunk_id, source_uri FROM job_chunks WHERE chunk_id = ANY($1) ORDER BY chunk_id, created_at, job_id
+            """, (object)chunkIds);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var wanted = names.ToHashSet(StringComparer.Ordinal);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            foreach (var endpoint in new[] { reader.GetString(0), reader.GetString(1) }.Where(wanted.Contains))
-            {
-                if (!result.TryGetValue(endpoint, out var list)) result[endpoint] = list = [];
-                list.Add((reader.GetString(2), reader.GetString(3)));
-            }
-        }
-        return result;
+        while (await reader.ReadAsync(cancellationToken)) uris[reader.GetString(0)] = reader.GetString(1);
+        return uris;
     }
 
-    private sealed record Existing(string FragmentsHash, bool Summarized, string Description);
-
-    private static async Task<Dictionary<string, Existing>> ExistingAsync(NpgsqlConnection connection, string sql,
-        Func<DbDataReader, string> key, CancellationToken cancellationToken, params object[] args)
-    {
-        var result = new Dictionary<string, Existing>(StringComparer.Ordinal);
-        await using var command = Command(connection, sql, args);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            result[key(reader)] = new Existing(reader.GetString(1), reader.GetBoolean(2), reader.GetString(3));
-        }
-        return result;
-    }
-
-    private static async Task<List<string>> ReadStringsAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params object[] args)
-    {
-        var result = new List<string>();
-        await using var command = Command(connection, sql, args);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken)) result.Add(reader.GetString(0));
-        return result;
-    }
-
-    private static async Task<List<(string Source, string Target)>> ReadPairsAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params object[] args)
-    {
-        var result = new List<(string, string)>();
-        await using var command = Command(connection, sql, args);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken)) result.Add((reader.GetString(0), reader.GetString(1)));
-        return result;
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params object[] args)
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params object?[] args)
     {
         await using var command = Command(connection, sql, args);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static NpgsqlCommand Command(NpgsqlConnection connection, string sql, params object[] args)
+    private static NpgsqlCommand Command(NpgsqlConnection connection, string sql, params object?[] args)
     {
         var command = new NpgsqlCommand(sql, connection);
         foreach (var arg in args)
         {
-            command.Parameters.Add(new NpgsqlParameter { Value = arg });
+            command.Parameters.Add(new NpgsqlParameter { Value = arg ?? DBNull.Value });
         }
         return command;
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Summarised the description of {Subject} from {Fragments} fragments")]
-    private partial void LogSummarized(string subject, int fragments);
-
-    /// <summary>A description to summarise once the merge's locks are released.</summary>
-    private sealed record PendingSummary(string Subject, string Source, string? Target, IReadOnlyList<string> Fragments, string Hash)
-    {
-        public static PendingSummary ForEntity(string name, IReadOnlyList<string> fragments, string hash) =>
-            new(name, name, null, fragments, hash);
-
-        public static PendingSummary ForRelationship(string source, string target, IReadOnlyList<string> fragments, string hash) =>
-            new($"{source} — {target}", source, target, fragments, hash);
-
-        public GraphMergeResult Apply(GraphMergeResult result, string summary) => Target is null
-            ? result with { Entities = [.. result.Entities.Select(e => e.Name == Source ? e with { Description = summary } : e)] }
-            : result with { Relationships = [.. result.Relationships.Select(r => r.Source == Source && r.Target == Target ? r with { Description = summary } : r)] };
-    }
 }
+
+/// <summary>A node or edge as its job's finalisation leaves it, with the vector point that goes with it.</summary>
+/// <param name="Element">Null when nothing is left of it: its row and vector go.</param>
+/// <param name="PointHash">MD5 of the point's text and payload; the vector is written only when it differs from the stored one.</param>
+public sealed record FinalElement(GraphKey Key, GraphElement? Element, string? PointHash, string? PointText, string? PayloadJson, bool VectorChanged);

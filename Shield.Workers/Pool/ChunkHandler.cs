@@ -37,8 +37,19 @@ public sealed partial class ChunkHandler(
     {
         var run = 0;
         var messages = new ChunkMessage?[entries.Length];
+        var finalizations = new FinalizeMessage?[entries.Length];
         for (var i = 0; i < entries.Length; i++)
         {
+            if (FinalizeMessage.TryRead(entries[i], out finalizations[i]))
+            {
+                if (finalizations[i] is null)
+                {
+                    await DeadLetterAsync(entries[i].Id, entries[i].Values ?? [], "a finalisation entry without a job id", attempts: 1);
+                    await AcknowledgeAsync(entries[i].Id);
+                    LogMalformedEntry(entries[i].Id.ToString(), "a finalisation entry without a job id");
+                }
+                continue;
+            }
             messages[i] = ChunkMessage.FromStreamEntry(entries[i], out var problem);
             if (messages[i] is null)
             {
@@ -51,6 +62,16 @@ public sealed partial class ChunkHandler(
 
         for (var i = 0; i < entries.Length; i++)
         {
+            if (finalizations[i] is { } finalization)
+            {
+                // A finalisation runs whatever the job's state (a cancelled job's merged chunks are finalised too).
+                run++;
+                if (!await FinalizeAsync(entries[i], finalization, consumer, drainToken))
+                {
+                    return (i, run);
+                }
+                continue;
+            }
             if (messages[i] is not { } message)
             {
                 continue;
@@ -202,6 +223,104 @@ public sealed partial class ChunkHandler(
         }
     }
 
+    /// <summary>
+    /// Runs a job's finalisation and then ends the job (<see cref="JobStore.EndAsync"/>), and only then acknowledges the
+    /// entry: a crash in between redelivers it, and the repeat finds the work done. The entry's claim is refreshed while
+    /// it runs, however long that is, so it is never taken over as abandoned. Outages are waited out; a finalisation
+    /// that fails <see cref="WorkerOptions.RetryAttempts"/> times ends the job failed, with the reason.
+    /// Returns false when shutdown's deadline cut it short (the entry stays pending for another consumer).
+    /// </summary>
+    private async Task<bool> FinalizeAsync(StreamEntry entry, FinalizeMessage message, string consumer, CancellationToken drainToken)
+    {
+        var previous = Activity.Current;
+        using var activity = IngestionTelemetry.StartFinalize(message, entry.Id.ToString(), consumer);
+        try
+        {
+            using var keepClaimed = CancellationTokenSource.CreateLinkedTokenSource(drainToken);
+            var claims = KeepClaimedAsync(entry.Id, consumer, keepClaimed.Token);
+            string? failure = null;
+            try
+            {
+                for (int attempt = 1, outageWaits = 1; ; )
+                {
+                    await using var scope = scopes.CreateAsyncScope();
+                    try
+                    {
+                        await scope.ServiceProvider.GetRequiredService<Finalization.JobFinalizer>().FinalizeAsync(message.JobId, drainToken);
+                        WorkerTelemetry.Finalizations.Add(1);
+                        break;
+                    }
+                    catch (OperationCanceledException) when (drainToken.IsCancellationRequested)
+                    {
+                        LogFinalizationLeftPending(message.JobId, entry.Id.ToString());
+                        return false;
+                    }
+                    catch (Exception ex) when (DependencyOutage.IsOutage(ex))
+                    {
+                        LogFinalizationOutage(ex, message.JobId);
+                        if (!await PendingClaims.HoldAsync(redis, [(consumer, entry.Id)], outageWaits++, time, drainToken)) return false;
+                    }
+                    catch (Exception ex)
+                    {
+                        LogFinalizationFailed(ex, message.JobId, attempt, _options.RetryAttempts);
+                        if (attempt++ >= _options.RetryAttempts)
+                        {
+                            failure = $"The job's finalisation (summaries and vectors) failed {_options.RetryAttempts} times: {ex.GetType().Name}: {ex.Message}";
+                            break;
+                        }
+                        await Task.Delay(Backoff(attempt - 1), time, drainToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    }
+                }
+            }
+            finally
+            {
+                keepClaimed.Cancel();
+                await claims;
+            }
+
+            JobEnd? end = null;
+            if (!await ThroughOutagesAsync(async () =>
+                {
+                    await using var scope = scopes.CreateAsyncScope();
+                    end = await scope.ServiceProvider.GetRequiredService<JobStore>().EndAsync(message.JobId,
+                        TimeSpan.FromSeconds(_options.JobStatusTtl), failure, CancellationToken.None);
+                    await AcknowledgeAsync(entry.Id);
+                }, [entry.Id], consumer, drainToken))
+            {
+                return false;
+            }
+            if (end!.Ending == JobEnding.Ended)
+            {
+                await RecordJobDurationAsync(message.JobId, end.Status);
+            }
+            if (failure is not null) activity?.SetStatus(ActivityStatusCode.Error, failure);
+            return true;
+        }
+        finally
+        {
+            Activity.Current = previous;
+        }
+    }
+
+    /// <summary>Refreshes a long-running entry's claim every third of the task timeout, until cancelled.</summary>
+    private async Task KeepClaimedAsync(RedisValue entryId, string consumer, CancellationToken cancellationToken)
+    {
+        var interval = TimeSpan.FromSeconds(Math.Max(1, _options.TimeoutSeconds / 3.0));
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(interval, time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (cancellationToken.IsCancellationRequested) return;
+            try
+            {
+                await redis.GetDatabase().StreamClaimIdsOnlyAsync(IngestionStream.Key, IngestionStream.ConsumerGroup, consumer, 0, [entryId]);
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                // Redis is away; the next tick tries again (an outage of the finalisation's own holds it too).
+            }
+        }
+    }
+
     /// <summary>What follows a recorded outcome: metrics, logs, the end of the chunk's span.</summary>
     private async Task FinishAsync(Task<ChunkOutcome> recording, Activity? activity, ChunkMessage message, bool succeeded, long started)
     {
@@ -233,9 +352,8 @@ public sealed partial class ChunkHandler(
             case OutcomeDisposition.UnknownJob:
                 LogUnknownJob(message.JobId, message.ChunkIndex);
                 break;
-            case OutcomeDisposition.Recorded when outcome.Terminal:
-                LogJobFinished(message.JobId, outcome.Status, outcome.ChunksProcessed, outcome.ChunksFailed, outcome.ChunksTotal);
-                await RecordJobDurationAsync(message.JobId, outcome.Status);
+            case OutcomeDisposition.Recorded when outcome.LastChunk:
+                LogLastChunk(message.JobId, outcome.ChunksProcessed, outcome.ChunksFailed, outcome.ChunksTotal);
                 break;
         }
     }
@@ -265,6 +383,19 @@ public sealed partial class ChunkHandler(
     public async Task DeadLetterAbandonedAsync(StreamEntry entry, int deliveries)
     {
         var error = $"Delivered {deliveries} times without finishing: its worker died or hung each time";
+        if (FinalizeMessage.TryRead(entry, out var finalization))
+        {
+            // Not dead-lettered (there is no chunk to retry): the job ends failed, saying why, instead of never ending.
+            if (finalization is not null)
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                await scope.ServiceProvider.GetRequiredService<JobStore>().EndAsync(finalization.JobId,
+                    TimeSpan.FromSeconds(_options.JobStatusTtl), "The job's finalisation " + error[0..1].ToLowerInvariant() + error[1..], CancellationToken.None);
+                LogPoisonFinalization(finalization.JobId, deliveries);
+            }
+            await AcknowledgeAsync(entry.Id);
+            return;
+        }
         await DeadLetterAsync(entry.Id, entry.Values ?? [], error, deliveries);
         if (ChunkMessage.FromStreamEntry(entry, out _) is { } message)
         {
@@ -311,6 +442,9 @@ public sealed partial class ChunkHandler(
     [LoggerMessage(Level = LogLevel.Information, Message = "Skipped chunk {ChunkIndex} of cancelled job {JobId}")]
     private partial void LogSkippedCancelled(Guid jobId, int chunkIndex);
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "The finalisation of job {JobId} was delivered {Deliveries} times without finishing; the job ends failed")]
+    private partial void LogPoisonFinalization(Guid jobId, int deliveries);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Chunk {ChunkIndex} of job {JobId} was delivered {Deliveries} times without finishing; dead-lettered")]
     private partial void LogPoison(Guid jobId, int chunkIndex, int deliveries);
 
@@ -335,6 +469,15 @@ public sealed partial class ChunkHandler(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Chunk {ChunkIndex} belongs to job {JobId}, which Redis no longer knows; processed and acknowledged without counting")]
     private partial void LogUnknownJob(Guid jobId, int chunkIndex);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} {Status}: {Processed} processed, {Failed} failed of {Total}")]
-    private partial void LogJobFinished(Guid jobId, string status, int processed, int failed, int total);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: its chunks are done ({Processed} processed, {Failed} failed of {Total}); its finalisation is queued")]
+    private partial void LogLastChunk(Guid jobId, int processed, int failed, int total);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown deadline reached: the finalisation of job {JobId} (entry {EntryId}) is left pending for another consumer")]
+    private partial void LogFinalizationLeftPending(Guid jobId, string entryId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A dependency is unreachable while finalising job {JobId}; waiting for it")]
+    private partial void LogFinalizationOutage(Exception exception, Guid jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The finalisation of job {JobId} failed (attempt {Attempt} of {Attempts})")]
+    private partial void LogFinalizationFailed(Exception exception, Guid jobId, int attempt, int attempts);
 }

@@ -17,6 +17,12 @@ public static class WorkerTelemetry
     public static readonly Counter<long> ChunksRetried = Meter.CreateCounter<long>("shield.chunks.retried", description: "Failed attempts re-queued for a later attempt");
     public static readonly Counter<long> AttemptsFailed = Meter.CreateCounter<long>("shield.chunks.failed", description: "Failed attempts (errors and timeouts), whether retried or dead-lettered");
     public static readonly Counter<long> ChunksDeadLettered = Meter.CreateCounter<long>("shield.chunks.dead_lettered", description: "Chunks dead-lettered after their last attempt");
+    public static readonly Counter<long> ChunksReused = Meter.CreateCounter<long>("shield.chunks.reused",
+        description: "Chunks whose text was already stored under the same settings: processed without a model call or an embedding");
+    public static readonly Counter<long> Finalizations = Meter.CreateCounter<long>("shield.jobs.finalized",
+        description: "Job finalisations run (summaries and vectors of what a job changed); a repeated one is counted again");
+    public static readonly Counter<long> ElementsFinalized = Meter.CreateCounter<long>("shield.graph.finalized",
+        description: "Nodes and edges written by a job's finalisation, by kind (entity, relationship) and whether it was summarised");
     public static readonly Histogram<double> JobDuration = Meter.CreateHistogram<double>("shield.job.duration", unit: "s", description: "Time from a job's acceptance to its terminal state");
 
     private static long _queueDepth;

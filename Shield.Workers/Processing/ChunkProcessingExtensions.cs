@@ -1,6 +1,8 @@
 using Shield.Knowledge;
 using Shield.Knowledge.Ollama;
 using Shield.Workers.Extraction;
+using Shield.Knowledge.ModelCache;
+using Shield.Workers.Finalization;
 using Shield.Workers.Graph;
 
 namespace Shield.Workers.Processing;
@@ -30,7 +32,15 @@ public static class ChunkProcessingExtensions
             builder.Services.AddSingleton<IDescriptionSummarizer, ExtractiveDescriptionSummarizer>();
         }
         builder.Services.AddScoped<KnowledgeGraphStore>();
+        builder.Services.AddSingleton<ExtractionSettings>();
         builder.Services.AddScoped<IChunkProcessor, LightRagChunkProcessor>();
+        builder.Services.AddOptions<FinalizationOptions>()
+            .BindConfiguration(FinalizationOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddScoped<JobFinalizer>();
+        // The model cache's bounds are kept by the Workers, the processes that fill it.
+        builder.Services.AddHostedService<ModelCacheTrimmer>();
         return builder;
     }
 }

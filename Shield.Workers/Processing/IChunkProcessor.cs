@@ -11,4 +11,5 @@ public interface IChunkProcessor
     Task<ChunkProcessingResult> ProcessAsync(ChunkMessage chunk, CancellationToken cancellationToken);
 }
 
-public sealed record ChunkProcessingResult(string ChunkId, int VectorsWritten);
+/// <param name="Reused">True when the text was already stored under the same settings: no model call, no embedding.</param>
+public sealed record ChunkProcessingResult(string ChunkId, int VectorsWritten, bool Reused = false);

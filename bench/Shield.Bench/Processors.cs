@@ -163,6 +163,8 @@ public sealed class TimedExtractor(OfflineEntityExtractor inner, StageClock stag
 {
     public string Description => inner.Description;
 
+    public string Settings => inner.Settings;
+
     public Task<ExtractionResult> ExtractAsync(string chunkId, string text, CancellationToken cancellationToken) =>
         stages.TimeAsync("extract", () => inner.ExtractAsync(chunkId, text, cancellationToken));
 }

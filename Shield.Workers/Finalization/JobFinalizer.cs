@@ -1,0 +1,188 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
+using Shield.Knowledge;
+using Shield.Workers.Graph;
+using Shield.Workers.Pool;
+using Shield.Workers.Processing;
+
+namespace Shield.Workers.Finalization;
+
+/// <summary>How a job's finalisation works through what the job changed (section <c>Shield:Finalization</c>).</summary>
+public sealed class FinalizationOptions
+{
+    public const string SectionName = "Shield:Finalization";
+
+    /// <summary>Nodes and edges per step: each step summarises, embeds and writes them, then forgets them as done.</summary>
+    [Range(1, 10_000)]
+    public int BatchSize { get; set; } = 256;
+}
+
+/// <summary>What one finalisation did.</summary>
+public sealed record FinalizationResult(int Elements, int Summarised, int Embedded, int Removed, int Stale);
+
+/// <summary>
+/// A job's last step, once all its chunks are done: every node and edge its chunks changed is summarised (where
+/// LightRAG would summarise it: 8 descriptions or more, or too long joined) and embedded once, and its vector written,
+/// in batches (one embedding call and one vector write per collection per batch). At-least-once and idempotent: each
+/// batch is forgotten as done in the same transaction that writes it, so a process killed midway leaves the rest for
+/// the next delivery, and a repeat finds nothing to redo (summaries and embeddings also come from the model cache).
+/// A node another job changed meanwhile is left to that job's finalisation, which comes after its change.
+/// </summary>
+public sealed partial class JobFinalizer(
+    KnowledgeGraphStore graph,
+    IDescriptionSummarizer summarizer,
+    IEmbeddingGenerator<string, Embedding<float>> embeddings,
+    IVectorStore vectors,
+    IOptions<FinalizationOptions> options,
+    ILogger<JobFinalizer> logger)
+{
+    public async Task<FinalizationResult> FinalizeAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        var total = new FinalizationResult(0, 0, 0, 0, 0);
+        while (await graph.PendingChangesAsync(jobId, options.Value.BatchSize, cancellationToken) is { Count: > 0 } keys)
+        {
+            var step = await FinalizeBatchAsync(jobId, keys, cancellationToken);
+            total = new FinalizationResult(total.Elements + step.Elements, total.Summarised + step.Summarised,
+                total.Embedded + step.Embedded, total.Removed + step.Removed, total.Stale + step.Stale);
+        }
+        LogFinalized(jobId, total.Elements, total.Summarised, total.Embedded, total.Removed, total.Stale);
+        return total;
+    }
+
+    private async Task<FinalizationResult> FinalizeBatchAsync(Guid jobId, IReadOnlyList<GraphKey> keys, CancellationToken cancellationToken)
+    {
+        var loaded = await graph.LoadAsync(keys, cancellationToken);
+
+        GraphElement?[] elements;
+        using (PipelineStage.Start("summarize"))
+        {
+            elements = await Task.WhenAll(loaded.Select(l => SummariseAsync(l.Element, cancellationToken)));
+        }
+        var summarised = elements.Where((e, i) => !ReferenceEquals(e, loaded[i].Element)).Count();
+
+        var final = new List<FinalElement>(loaded.Count);
+        for (var i = 0; i < loaded.Count; i++)
+        {
+            var (key, _, storedHash, uris) = loaded[i];
+            if (elements[i] is not { } element)
+            {
+                final.Add(new FinalElement(key, null, null, null, null, VectorChanged: true));
+                continue;
+            }
+            var (text, payload) = Point(element, uris);
+            var hash = GraphElement.Md5(text + "\u0001" + payload);
+            final.Add(new FinalElement(key, element, hash, text, payload, VectorChanged: hash != storedHash));
+        }
+
+        var toEmbed = final.Where(f => f.Element is not null && f.VectorChanged).ToList();
+        var embedded = new Dictionary<GraphKey, ReadOnlyMemory<float>>();
+        if (toEmbed.Count > 0)
+        {
+            using (PipelineStage.Start("embed"))
+            {
+                var generated = await embeddings.GenerateAsync(toEmbed.Select(f => f.PointText!), cancellationToken: cancellationToken);
+                for (var i = 0; i < toEmbed.Count; i++) embedded[toEmbed[i].Key] = generated[i].Vector;
+            }
+        }
+
+        IReadOnlyList<GraphKey> written;
+        using (PipelineStage.Start("write vectors"))
+        {
+            written = await graph.ApplyAsync(jobId, final, fresh => WriteVectorsAsync(fresh, embedded, cancellationToken), cancellationToken);
+        }
+        var writtenSet = written.ToHashSet();
+        foreach (var element in final.Where(f => writtenSet.Contains(f.Key) && f.Element is not null))
+        {
+            WorkerTelemetry.ElementsFinalized.Add(1,
+                new KeyValuePair<string, object?>("kind", element.Key.IsEntity ? "entity" : "relationship"),
+                new KeyValuePair<string, object?>("summarised", element.Element!.Summarized));
+        }
+        return new FinalizationResult(written.Count, summarised, toEmbed.Count,
+            final.Count(f => f.Element is null && writtenSet.Contains(f.Key)), keys.Count - written.Count);
+    }
+
+    /// <summary>
+    /// The element with a model summary when LightRAG would make one. A summary call that fails (the model erred or
+    /// timed out) is tried again; if it keeps failing, the joined descriptions (LightRAG's short form) stay for a later
+    /// job to summarise: a summary must not keep the job from ending. An outage is not such a failure: it is waited out
+    /// by the caller.
+    /// </summary>
+    private async Task<GraphElement?> SummariseAsync(GraphElement? element, CancellationToken cancellationToken)
+    {
+        if (element is not { NeedsSummary: true })
+        {
+            return element;
+        }
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var summary = await summarizer.SummarizeAsync(element.Key.ToString(), element.Items, cancellationToken);
+                return element.WithSummary(summary);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && !DependencyOutage.IsOutage(ex))
+            {
+                if (attempt >= SummaryAttempts)
+                {
+                    LogSummaryFailed(ex, element.Key.ToString(), element.Items.Count, attempt);
+                    return element;
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(500 * attempt), cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Tries of one summary before its descriptions are left joined.</summary>
+    private const int SummaryAttempts = 3;
+
+    private async Task WriteVectorsAsync(IReadOnlyList<FinalElement> fresh, Dictionary<GraphKey, ReadOnlyMemory<float>> embedded, CancellationToken cancellationToken)
+    {
+        foreach (var kind in fresh.GroupBy(f => f.Key.IsEntity))
+        {
+            var collection = kind.Key ? VectorCollections.Entities : VectorCollections.Relationships;
+            var points = kind.Where(f => f.Element is not null && f.VectorChanged)
+                .Select(f => new VectorPoint(VectorId(f.Key), embedded[f.Key], f.PointText!, f.PayloadJson!)).ToList();
+            if (points.Count > 0)
+            {
+                await vectors.UpsertAsync(collection, points, cancellationToken);
+            }
+            var gone = kind.Where(f => f.Element is null).Select(f => VectorId(f.Key)).ToList();
+            if (gone.Count > 0)
+            {
+                await vectors.DeleteAsync(collection, gone, cancellationToken);
+            }
+        }
+    }
+
+    private static string VectorId(GraphKey key) =>
+        key.IsEntity ? VectorIds.Entity(key.Source) : VectorIds.Relationship(key.Source, key.Target);
+
+    /// <summary>LightRAG's vector text and payload of a node or edge.</summary>
+    private static (string Text, string Payload) Point(GraphElement element, string[] sourceUris)
+    {
+        var text = element.VectorText;
+        var sources = string.Join(GraphMergeRules.Separator, element.SourceChunkIds);
+        var files = string.Join(GraphMergeRules.Separator, sourceUris);
+        var key = element.Key;
+        var payload = key.IsEntity
+            ? new JsonObject
+            {
+                ["id"] = VectorIds.Entity(key.Source), ["entity_name"] = key.Source, ["entity_type"] = element.Type,
+                ["source_id"] = sources, ["content"] = text, ["file_path"] = files,
+            }
+            : new JsonObject
+            {
+                ["id"] = VectorIds.Relationship(key.Source, key.Target), ["src_id"] = key.Source, ["tgt_id"] = key.Target,
+                ["source_id"] = sources, ["content"] = text, ["file_path"] = files,
+            };
+        return (text, payload.ToJsonString());
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} finalised: {Elements} nodes and edges written ({Summarised} summarised, {Embedded} embedded, {Removed} removed); {Stale} left to a later job that changed them")]
+    private partial void LogFinalized(Guid jobId, int elements, int summarised, int embedded, int removed, int stale);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The summary of {Subject} ({Items} descriptions) failed {Attempts} times; its descriptions stay joined until a later job summarises them")]
+    private partial void LogSummaryFailed(Exception exception, string subject, int items, int attempts);
+}
