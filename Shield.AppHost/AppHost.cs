@@ -5,7 +5,17 @@ var builder = DistributedApplication.CreateBuilder(args);
 
 // Redis, PostgreSQL and, when available, Qdrant and Ollama: containers where a runtime answers,
 // host executables where none does (see Infrastructure/InfrastructureMode.cs).
-var infrastructure = builder.AddShieldInfrastructure();
+ShieldInfrastructure infrastructure;
+try
+{
+    infrastructure = builder.AddShieldInfrastructure();
+}
+catch (SetupProblemException problem)
+{
+    // Something to install or configure (a first run without redis-server, say): the message alone says what.
+    Console.Error.WriteLine(problem.Message);
+    return 1;
+}
 
 var api = builder.AddProject<Projects.Shield_Api>(ResourceNames.Api)
     .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
@@ -33,3 +43,4 @@ builder.AddProject<Projects.Shield_Workers>(ResourceNames.Workers)
     .WithSettingsFrom(builder.Configuration, "Shield:Workers", "Shield:Extraction", "Shield:Telemetry");
 
 builder.Build().Run();
+return 0;

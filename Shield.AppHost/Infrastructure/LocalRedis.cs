@@ -20,7 +20,7 @@ public sealed class LocalRedisResource(string name, string command, string worki
 internal static class LocalRedisExtensions
 {
     /// <summary>
-    /// Adds redis-server as an executable with append-only persistence under <paramref name="dataDirectory"/>.
+    /// Adds <paramref name="redisServer"/> as an executable with append-only persistence under <paramref name="dataDirectory"/>.
     /// </summary>
     /// <remarks>
     /// No password: the server binds to 127.0.0.1 only and its port is reachable only through DCP's proxy
@@ -28,14 +28,8 @@ internal static class LocalRedisExtensions
     /// either putting it on the command line (visible in ps) or writing a config file holding it.
     /// </remarks>
     public static IResourceBuilder<LocalRedisResource> AddLocalRedis(
-        this IDistributedApplicationBuilder builder, string name, string dataDirectory)
+        this IDistributedApplicationBuilder builder, string name, string redisServer, string dataDirectory)
     {
-        var redisServer = ExecutableLocator.Require(
-            builder.Configuration[ShieldConfigKeys.RedisServer],
-            "redis-server",
-            ShieldConfigKeys.RedisServer,
-            "apt-get install redis-server (or brew install redis)");
-
         var redisData = Path.Combine(dataDirectory, "redis");
         Directory.CreateDirectory(redisData);
 
