@@ -12,7 +12,8 @@ namespace Shield.Workers.Pool;
 
 /// <summary>
 /// Refreshes this process's <see cref="WorkerHeartbeat"/> every health-check interval. The key lives for three
-/// intervals, so a killed process drops out of <c>/health/detailed</c> on its own.
+/// intervals, so a killed process drops out of <c>/health/detailed</c> on its own, and its consumers then leave the
+/// group (<see cref="DeadConsumers"/>).
 /// </summary>
 public sealed partial class HeartbeatService(
     IConnectionMultiplexer redis,
@@ -39,13 +40,18 @@ public sealed partial class HeartbeatService(
             vectorStore = scope.ServiceProvider.GetRequiredService<IVectorStore>().Description;
         }
 
-        // Beat quickly at first so the consumers show up as soon as they exist, then every interval.
-        var delay = TimeSpan.FromSeconds(1);
+        // The pool starts its consumers once the first beat is stored: beat every second until then, once more a second
+        // later so the consumers show up as soon as they exist, then every interval.
+        var beats = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
-            await BeatAsync(embedding, vectorStore, interval);
-            await Task.Delay(delay, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            delay = interval;
+            if (await BeatAsync(embedding, vectorStore, interval))
+            {
+                beats++;
+                state.HeartbeatStored();
+            }
+            await Task.Delay(beats < 2 ? TimeSpan.FromSeconds(1) : interval, time, stoppingToken)
+                .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
         try
@@ -58,7 +64,8 @@ public sealed partial class HeartbeatService(
         }
     }
 
-    private async Task BeatAsync(string embedding, string vectorStore, TimeSpan interval)
+    /// <summary>Writes the heartbeat and samples the queue gauges; false when the heartbeat could not be written.</summary>
+    private async Task<bool> BeatAsync(string embedding, string vectorStore, TimeSpan interval)
     {
         var heartbeat = new WorkerHeartbeat(identity.ProcessId, identity.Host, identity.Pid, state.Consumers,
             state.Consumers.Count, state.BusyConsumers, _startedAt, time.GetUtcNow(), embedding, vectorStore, extractor.Description,
@@ -67,7 +74,7 @@ public sealed partial class HeartbeatService(
         try
         {
             var database = redis.GetDatabase();
-            await database.StringSetAsync(WorkerHeartbeat.Key(identity.ProcessId), heartbeat.ToJson(), interval * 3);
+            await database.StringSetAsync(WorkerHeartbeat.Key(identity.ProcessId), heartbeat.ToJson(), WorkerHeartbeat.Lifetime(interval));
 
             // Sampled here, once per interval, so exporting the queue gauges never costs a Redis call.
             var depth = await database.StreamLengthAsync(IngestionStream.Key);
@@ -75,10 +82,12 @@ public sealed partial class HeartbeatService(
                 ? default
                 : (await database.StreamGroupInfoAsync(IngestionStream.Key)).FirstOrDefault(g => g.Name == IngestionStream.ConsumerGroup);
             WorkerTelemetry.RecordQueue(depth, group.PendingMessageCount, group.Lag ?? 0);
+            return true;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             LogBeatFailed(ex);
+            return false;
         }
     }
 
