@@ -71,10 +71,12 @@ public sealed partial class HeartbeatService(
             state.Consumers.Count, state.BusyConsumers, _startedAt, time.GetUtcNow(), embedding, vectorStore, extractor.Description,
             // Only a process that calls a model server tracks its calls; the embedded defaults cannot be "down".
             services.GetService<ModelCallHealth>()?.Describe() ?? "");
+        var written = false;
         try
         {
             var database = redis.GetDatabase();
             await database.StringSetAsync(WorkerHeartbeat.Key(identity.ProcessId), heartbeat.ToJson(), WorkerHeartbeat.Lifetime(interval));
+            written = true;
 
             // Sampled here, once per interval, so exporting the queue gauges never costs a Redis call.
             var depth = await database.StreamLengthAsync(IngestionStream.Key);
@@ -82,13 +84,12 @@ public sealed partial class HeartbeatService(
                 ? default
                 : (await database.StreamGroupInfoAsync(IngestionStream.Key)).FirstOrDefault(g => g.Name == IngestionStream.ConsumerGroup);
             WorkerTelemetry.RecordQueue(depth, group.PendingMessageCount, group.Lag ?? 0);
-            return true;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             LogBeatFailed(ex);
-            return false;
         }
+        return written;
     }
 
     private string DescribeEmbeddings()
