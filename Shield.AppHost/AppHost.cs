@@ -5,7 +5,17 @@ var builder = DistributedApplication.CreateBuilder(args);
 
 // Redis, PostgreSQL and, when available, Qdrant and Ollama: containers where a runtime answers,
 // host executables where none does (see Infrastructure/InfrastructureMode.cs).
-var infrastructure = builder.AddShieldInfrastructure();
+ShieldInfrastructure infrastructure;
+try
+{
+    infrastructure = builder.AddShieldInfrastructure();
+}
+catch (SetupProblemException problem)
+{
+    // Something to install or configure (a first run without redis-server, say): the message alone says what.
+    Console.Error.WriteLine(problem.Message);
+    return 1;
+}
 
 var api = builder.AddProject<Projects.Shield_Api>(ResourceNames.Api)
     .WithReference(infrastructure.Redis).WaitFor(infrastructure.Redis)
@@ -35,3 +45,4 @@ builder.AddProject<Projects.Shield_Workers>(ResourceNames.Workers)
     .ExitingWithThisRun();
 
 builder.Build().Run();
+return 0;

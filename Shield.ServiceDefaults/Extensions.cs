@@ -68,6 +68,8 @@ public static class Extensions
                 }
             })
             .WithTracing(tracing => tracing
+                // Background calls start no trace of their own; ingestions keep theirs whole.
+                .SetSampler(new HousekeepingSampler())
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(TelemetryName, GenerativeAiTelemetryName)
                 .AddAspNetCoreInstrumentation(options =>

@@ -13,7 +13,7 @@ public static class JobEndpoints
             .WithName("ListJobs")
             .WithTags("Jobs")
             .WithSummary("The most recent jobs, newest first")
-            .WithDescription("`limit` from 1 to 100 (default 20). Each job as GET /jobs/{job_id} reports it.")
+            .WithDescription("`limit` from 1 to 100 (default 20). Each job as GET /jobs/{job_id} reports it: from Redis while its live copy exists, else from PostgreSQL.")
             .Produces<IReadOnlyList<JobSnapshot>>()
             .ProducesProblem(StatusCodes.Status400BadRequest);
 

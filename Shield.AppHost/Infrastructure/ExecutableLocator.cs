@@ -1,6 +1,8 @@
+using System.Diagnostics;
+
 namespace Shield.AppHost.Infrastructure;
 
-/// <summary>Resolves host binaries up front so a missing one fails the AppHost with advice, not DCP with "file not found".</summary>
+/// <summary>Finds host programs the way a shell would: on PATH, and only files that may be executed.</summary>
 internal static class ExecutableLocator
 {
     public static string? FindOnPath(string fileName)
@@ -9,7 +11,7 @@ internal static class ExecutableLocator
         foreach (var directory in path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
         {
             var candidate = Path.Combine(directory, fileName);
-            if (File.Exists(candidate))
+            if (IsExecutable(candidate))
             {
                 return candidate;
             }
@@ -18,17 +20,48 @@ internal static class ExecutableLocator
         return null;
     }
 
-    /// <summary>Uses the configured path when given (it must exist), else the first match on PATH.</summary>
-    public static string Require(string? configured, string fileName, string configKey, string installHint)
+    public static bool IsExecutable(string path) =>
+        File.Exists(path)
+        && (OperatingSystem.IsWindows()
+            || (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0);
+
+    /// <summary>The first line a program prints, or null when it cannot be run or fails (a few seconds at most).</summary>
+    public static string? FirstLineOf(string program, params string[] arguments)
     {
-        if (!string.IsNullOrWhiteSpace(configured))
+        var startInfo = new ProcessStartInfo(program)
         {
-            return File.Exists(configured)
-                ? Path.GetFullPath(configured)
-                : throw new DistributedApplicationException($"{fileName} not found at '{configured}' (from {configKey}).");
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
         }
 
-        return FindOnPath(fileName)
-            ?? throw new DistributedApplicationException($"{fileName} not found: {installHint} or set {configKey}.");
+        try
+        {
+            using var process = Process.Start(startInfo);
+            if (process is null)
+            {
+                return null;
+            }
+
+            var output = process.StandardOutput.ReadToEndAsync();
+            _ = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(TimeSpan.FromSeconds(5)))
+            {
+                process.Kill(entireProcessTree: true);
+                return null;
+            }
+
+            return process.ExitCode == 0
+                ? output.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault()
+                : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
     }
 }

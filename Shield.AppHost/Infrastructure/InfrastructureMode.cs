@@ -46,7 +46,7 @@ public sealed record InfrastructureDecision(InfrastructureMode Mode, string Reas
             case "local":
                 return new(InfrastructureMode.Local, $"{ShieldConfigKeys.Infrastructure}={configured}");
             default:
-                throw new DistributedApplicationException(
+                throw new SetupProblemException(
                     $"Unknown {ShieldConfigKeys.Infrastructure} value '{configured}': use auto, containers or local.");
         }
 

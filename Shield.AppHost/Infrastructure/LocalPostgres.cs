@@ -52,10 +52,8 @@ internal static class LocalPostgresExtensions
     /// the launcher fails with the offending path when it is not.
     /// </remarks>
     public static IResourceBuilder<LocalPostgresServerResource> AddLocalPostgres(
-        this IDistributedApplicationBuilder builder, string name, string dataDirectory)
+        this IDistributedApplicationBuilder builder, string name, LocalPrograms programs, string dataDirectory)
     {
-        var bash = ExecutableLocator.FindOnPath("bash")
-            ?? throw new DistributedApplicationException("bash not found on PATH: the local PostgreSQL launcher is a bash script.");
         var script = Path.Combine(builder.AppHostDirectory, "Infrastructure", LauncherScript);
         if (!File.Exists(script))
         {
@@ -69,7 +67,7 @@ internal static class LocalPostgresExtensions
             secret: true,
             persist: true);
 
-        var server = new LocalPostgresServerResource(name, bash, dataDirectory, password.Resource);
+        var server = new LocalPostgresServerResource(name, programs.Bash!, dataDirectory, password.Resource);
         var configuredPort = builder.Configuration.GetValue<int?>(ShieldConfigKeys.PostgresPort);
 
         string? connectionString = null;
@@ -97,13 +95,8 @@ internal static class LocalPostgresExtensions
             })
             // The password travels in the environment: argv is world-readable through ps and /proc.
             .WithEnvironment("SHIELD_PG_PASSWORD", password)
-            .WithEnvironment(context =>
-            {
-                if (builder.Configuration[ShieldConfigKeys.PostgresBin] is { Length: > 0 } bin)
-                {
-                    context.EnvironmentVariables["SHIELD_PG_BIN"] = bin;
-                }
-            })
+            // The folder the AppHost checked before starting anything, so the launcher cannot pick another.
+            .WithEnvironment("SHIELD_PG_BIN", programs.PostgresBin!)
             .WithIconName("DatabaseMultiple")
             .WithHealthCheck(healthCheckKey)
             .ExcludeFromManifest();

@@ -27,8 +27,8 @@ internal static class LocalRedisExtensions
     private const string LauncherScript = "local-redis.sh";
 
     /// <summary>
-    /// Adds redis-server as an executable with append-only persistence under <paramref name="dataDirectory"/>, behind a
-    /// password made anew for every run of the AppHost.
+    /// Adds <paramref name="redisServer"/> as an executable with append-only persistence under <paramref name="dataDirectory"/>,
+    /// behind a password made anew for every run of the AppHost.
     /// </summary>
     /// <remarks>
     /// The per-run password is what keeps runs apart: local Redis listens on the same port (6379) in every run, so a
@@ -37,13 +37,8 @@ internal static class LocalRedisExtensions
     /// The launcher passes the password to redis-server on stdin, never on the command line.
     /// </remarks>
     public static IResourceBuilder<LocalRedisResource> AddLocalRedis(
-        this IDistributedApplicationBuilder builder, string name, string dataDirectory)
+        this IDistributedApplicationBuilder builder, string name, string redisServer, string dataDirectory)
     {
-        var redisServer = ExecutableLocator.Require(
-            builder.Configuration[ShieldConfigKeys.RedisServer],
-            "redis-server",
-            ShieldConfigKeys.RedisServer,
-            "apt-get install redis-server (or brew install redis)");
         var bash = ExecutableLocator.FindOnPath("bash")
             ?? throw new DistributedApplicationException("bash not found on PATH: the local Redis launcher is a bash script.");
         var script = Path.Combine(builder.AppHostDirectory, "Infrastructure", LauncherScript);

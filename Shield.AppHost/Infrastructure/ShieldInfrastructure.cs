@@ -127,10 +127,15 @@ public static class ShieldInfrastructureExtensions
 
     private static ShieldInfrastructure AddLocal(IDistributedApplicationBuilder builder, InfrastructureDecision decision)
     {
-        var dataDirectory = DataDirectory(builder);
+        // A Redis or PostgreSQL server you already run, given by connection string, is used as it is; only the
+        // rest is started here. Every missing program is reported at once, before a folder is created or anything starts.
+        var externalRedis = ExternalConnection(builder, ResourceNames.Redis);
+        var externalDatabase = ExternalConnection(builder, ResourceNames.Database);
+        var programs = LocalPrerequisites.Find(builder.Configuration, needRedis: externalRedis is null, needPostgres: externalDatabase is null);
+        var dataDirectory = externalRedis is null || externalDatabase is null ? DataDirectory(builder) : null;
 
-        var redis = builder.AddLocalRedis(ResourceNames.Redis, dataDirectory);
-        var database = builder.AddLocalPostgres(ResourceNames.Postgres, dataDirectory)
+        var redis = externalRedis ?? builder.AddLocalRedis(ResourceNames.Redis, programs.RedisServer!, dataDirectory!);
+        var database = externalDatabase ?? builder.AddLocalPostgres(ResourceNames.Postgres, programs, dataDirectory!)
             .AddDatabase(ResourceNames.Database);
 
         // Qdrant and Ollama have no lightweight host install worth managing here; use them when pointed at one.

@@ -18,9 +18,12 @@ databases=${3:-}
 log() { echo "local-postgres: $*" >&2; }
 fail() { log "$*"; exit 1; }
 
+# The AppHost runs the same search before it starts anything (Infrastructure/LocalPrerequisites.cs) and passes the
+# folder it found as SHIELD_PG_BIN; the search here serves running this script by hand.
 find_bindir() {
     if [[ -n "${SHIELD_PG_BIN:-}" ]]; then
-        [[ -x "$SHIELD_PG_BIN/postgres" ]] || fail "no postgres binary in '$SHIELD_PG_BIN' (Shield:Local:PostgresBin)"
+        [[ -x "$SHIELD_PG_BIN/postgres" && -x "$SHIELD_PG_BIN/initdb" ]] ||
+            fail "no postgres and initdb in '$SHIELD_PG_BIN' (Shield:Local:PostgresBin)"
         echo "$SHIELD_PG_BIN"
         return
     fi
@@ -40,11 +43,15 @@ find_bindir() {
         return
     fi
     # The Debian packages keep initdb off PATH, so PATH comes last.
-    if command -v postgres >/dev/null 2>&1 && command -v initdb >/dev/null 2>&1; then
-        dirname "$(command -v postgres)"
-        return
+    if command -v postgres >/dev/null 2>&1; then
+        local dir
+        dir=$(dirname "$(command -v postgres)")
+        if [[ -x "$dir/initdb" ]]; then
+            echo "$dir"
+            return
+        fi
     fi
-    fail "PostgreSQL server binaries not found: apt-get install postgresql (or brew install postgresql) or set Shield:Local:PostgresBin"
+    fail "PostgreSQL server binaries not found: sudo apt-get install postgresql (macOS: brew install postgresql@15) or set Shield:Local:PostgresBin"
 }
 
 bindir=$(find_bindir)

@@ -118,20 +118,40 @@ public sealed partial class JobStore(
         await database.PublishAsync(RedisChannel.Literal(EventStream.NotifyChannel), "queued", CommandFlags.FireAndForget);
     }
 
-    /// <summary>The job from Redis, or from PostgreSQL once the Redis copy has expired; null when unknown.</summary>
-    /// <summary>The newest jobs, newest first, each as <see cref="GetAsync"/> reports it (live from Redis when it can).</summary>
+    /// <summary>
+    /// The newest jobs, newest first, each as <see cref="GetAsync"/> reports it: from Redis while its copy lives, else
+    /// from PostgreSQL. One query reads the page's durable copies and one pipelined batch reads their Redis copies, however many
+    /// jobs the page holds. (A job's row is final long before its Redis copy expires, so reading the rows first answers the same.)
+    /// </summary>
     public async Task<IReadOnlyList<JobSnapshot>> RecentAsync(int limit, CancellationToken cancellationToken)
     {
-        var ids = await db.Jobs.AsNoTracking().OrderByDescending(j => j.CreatedAt).ThenBy(j => j.Id)
-            .Select(j => j.Id).Take(limit).ToListAsync(cancellationToken);
-        var jobs = new List<JobSnapshot>(ids.Count);
-        foreach (var id in ids)
+        // The snapshot's columns only: the page never needs a job's metadata.
+        var durable = await db.Jobs.AsNoTracking().OrderByDescending(j => j.CreatedAt).ThenBy(j => j.Id).Take(limit)
+            .Select(j => new JobSnapshot(j.Id, j.Status, j.SourceType, j.ChunksTotal, j.ChunksProcessed, j.ChunksFailed,
+                j.CreatedAt, j.StartedAt, j.CompletedAt, j.Error))
+            .ToListAsync(cancellationToken);
+        if (durable.Count == 0)
         {
-            if (await GetAsync(id, cancellationToken) is { } job) jobs.Add(job);
+            return [];
+        }
+
+        var batch = redis.GetDatabase().CreateBatch();
+        var copies = durable.Select(job => batch.HashGetAllAsync(JobKeys.Hash(job.JobId))).ToArray();
+        batch.Execute();
+        await Task.WhenAll(copies);
+
+        var jobs = new JobSnapshot[durable.Count];
+        for (var i = 0; i < durable.Count; i++)
+        {
+            var fields = copies[i].Result;
+            jobs[i] = fields.Length > 0
+                ? FromHash(durable[i].JobId, fields.ToDictionary(f => f.Name.ToString(), f => f.Value.ToString()))
+                : durable[i];
         }
         return jobs;
     }
 
+    /// <summary>The job from Redis, or from PostgreSQL once the Redis copy has expired; null when unknown.</summary>
     public async Task<JobSnapshot?> GetAsync(Guid jobId, CancellationToken cancellationToken)
     {
         var fields = await redis.GetDatabase().HashGetAllAsync(JobKeys.Hash(jobId));

@@ -26,6 +26,9 @@ public sealed record WorkerHeartbeat(
 
     public static string Key(string processId) => KeyPrefix + processId;
 
+    /// <summary>How long a heartbeat written every <paramref name="interval"/> lives: three intervals, so one or two late beats do not count a process as gone.</summary>
+    public static TimeSpan Lifetime(TimeSpan interval) => interval * 3;
+
     public string ToJson() => JsonSerializer.Serialize(this);
 
     public static WorkerHeartbeat? FromJson(string json)

@@ -72,7 +72,9 @@ public class ShieldStackFixture : IAsyncLifetime
             builder.CreateResourceBuilder<ProjectResource>(service)
                 .WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", Traces.Endpoint.ToString().TrimEnd('/'))
                 .WithEnvironment("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
-                .WithEnvironment("OTEL_BSP_SCHEDULE_DELAY", "200");
+                .WithEnvironment("OTEL_BSP_SCHEDULE_DELAY", "200")
+                // Metrics every second: the receiver sees the exporters running even while they have no span to send.
+                .WithEnvironment("OTEL_METRIC_EXPORT_INTERVAL", "1000");
         }
 
         App = await builder.BuildAsync(cts.Token);

@@ -22,6 +22,44 @@ public sealed class FaultDrillTests(ResilienceStackFixture stack)
     private static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(3);
 
     [Fact]
+    public async Task Consumers_of_processes_without_a_heartbeat_leave_the_group_and_live_ones_stay()
+    {
+        var db = stack.Redis.GetDatabase();
+        // As a process that was killed or restarted leaves them: a consumer in Shield's naming, nothing pending, no
+        // heartbeat. Beside it, an idle consumer whose process still has its heartbeat.
+        var gone = $"gone-host-4194300-{Guid.NewGuid().ToString("N")[..6]}-w0";
+        var aliveProcess = $"alive-host-4194301-{Guid.NewGuid().ToString("N")[..6]}";
+        var alive = aliveProcess + "-w0";
+        var now = DateTimeOffset.UtcNow;
+        // A pid no process can have, so the drills below never pick this stand-in as a worker to kill.
+        await db.StringSetAsync(WorkerHeartbeat.Key(aliveProcess),
+            new WorkerHeartbeat(aliveProcess, "alive-host", int.MaxValue, [alive], 1, 0, now, now, "test", "test").ToJson(),
+            TimeSpan.FromMinutes(5));
+        try
+        {
+            foreach (var consumer in new[] { gone, alive })
+            {
+                await db.ExecuteAsync("XGROUP", "CREATECONSUMER", IngestionStream.Key, IngestionStream.ConsumerGroup, consumer);
+            }
+
+            await Eventually.TrueAsync(async () => (await ConsumersAsync()).All(c => c.Name != gone),
+                TimeSpan.FromMinutes(1), "the consumer without a heartbeat was not removed");
+
+            // The same passes kept the consumer whose process has a heartbeat, and every consumer of the real pool.
+            var names = (await ConsumersAsync()).Select(c => c.Name.ToString()).ToHashSet();
+            Assert.Contains(alive, names);
+            var pool = (await WorkerProcesses.LiveHeartbeatsAsync(stack.Redis)).SelectMany(h => h.Consumers).ToHashSet();
+            Assert.NotEmpty(pool);
+            Assert.Subset(names, pool);
+        }
+        finally
+        {
+            await db.KeyDeleteAsync(WorkerHeartbeat.Key(aliveProcess));
+            await db.StreamDeleteConsumerAsync(IngestionStream.Key, IngestionStream.ConsumerGroup, alive);
+        }
+    }
+
+    [Fact]
     public async Task Drill1_a_worker_killed_with_SIGKILL_mid_job_loses_and_doubles_nothing()
     {
         var jobId = await SubmitAndWaitForProgressAsync(600, "kill");

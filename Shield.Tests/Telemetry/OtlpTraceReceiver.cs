@@ -6,10 +6,15 @@ using Shield.Tests.Infrastructure;
 
 namespace Shield.Tests.Telemetry;
 
-/// <summary>A span as an OTLP exporter sent it, with the service that sent it.</summary>
+/// <summary>A span as an OTLP exporter sent it, with the service and instrumentation scope that sent it.</summary>
 public sealed record ReceivedSpan(
     string Service, string TraceId, string SpanId, string ParentSpanId, string Name, int Kind,
-    IReadOnlyDictionary<string, string> Attributes, IReadOnlyList<(string TraceId, string SpanId)> Links);
+    IReadOnlyDictionary<string, string> Attributes, IReadOnlyList<(string TraceId, string SpanId)> Links,
+    string Scope = "", DateTimeOffset StartTime = default)
+{
+    /// <summary>A span without a parent starts a trace of its own.</summary>
+    public bool IsRoot => ParentSpanId.Length == 0;
+}
 
 /// <summary>
 /// An OTLP/HTTP trace endpoint (<c>POST /v1/traces</c>, protobuf) on a free local port: the Api and Workers
@@ -27,6 +32,9 @@ public sealed class OtlpTraceReceiver : IAsyncDisposable
 
     public ConcurrentQueue<ReceivedSpan> Spans { get; } = new();
 
+    /// <summary>When each metrics export arrived: proof that the services' exporters are running, even when they send no span.</summary>
+    public ConcurrentQueue<DateTimeOffset> MetricExports { get; } = new();
+
     public static async Task<OtlpTraceReceiver> StartAsync()
     {
         var receiver = new OtlpTraceReceiver();
@@ -40,7 +48,11 @@ public sealed class OtlpTraceReceiver : IAsyncDisposable
                 context.Response.ContentType = "application/x-protobuf";
             });
             // Metrics and logs are exported to the same endpoint; accept and drop them.
-            app.MapPost("/v1/metrics", () => Results.Ok());
+            app.MapPost("/v1/metrics", () =>
+            {
+                receiver.MetricExports.Enqueue(DateTimeOffset.UtcNow);
+                return Results.Ok();
+            });
             app.MapPost("/v1/logs", () => Results.Ok());
         });
         return receiver;
@@ -53,11 +65,16 @@ public sealed class OtlpTraceReceiver : IAsyncDisposable
         foreach (var resourceSpans in request.ResourceSpans)
         {
             var service = resourceSpans.Resource?.Attributes.FirstOrDefault(a => a.Key == "service.name")?.Value?.StringValue ?? "";
-            foreach (var span in resourceSpans.ScopeSpans.SelectMany(s => s.Spans))
+            foreach (var scopeSpans in resourceSpans.ScopeSpans)
             {
-                Spans.Enqueue(new ReceivedSpan(service, Hex(span.TraceId), Hex(span.SpanId), Hex(span.ParentSpanId), span.Name, span.Kind,
-                    span.Attributes.ToDictionary(a => a.Key, a => Text(a.Value)),
-                    [.. span.Links.Select(l => (Hex(l.TraceId), Hex(l.SpanId)))]));
+                foreach (var span in scopeSpans.Spans)
+                {
+                    Spans.Enqueue(new ReceivedSpan(service, Hex(span.TraceId), Hex(span.SpanId), Hex(span.ParentSpanId), span.Name, span.Kind,
+                        span.Attributes.ToDictionary(a => a.Key, a => Text(a.Value)),
+                        [.. span.Links.Select(l => (Hex(l.TraceId), Hex(l.SpanId)))],
+                        scopeSpans.Scope?.Name ?? "",
+                        DateTimeOffset.UnixEpoch.AddTicks((long)(span.StartTimeUnixNano / 100))));
+                }
             }
         }
     }

@@ -11,6 +11,37 @@ namespace Shield.Tests.Telemetry;
 [Collection(StackCollection.Name)]
 public sealed class TracePropagationTests(ShieldStackFixture stack)
 {
+    /// <summary>How long the stack is watched with nothing submitted.</summary>
+    private static readonly TimeSpan IdleWindow = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Redis spans are made from the client's profiling sessions, which are flushed at least every 10 s: a command in
+    /// the window may reach the exporter that much later.
+    /// </summary>
+    private static readonly TimeSpan RedisSpanFlush = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task An_idle_stack_starts_no_trace_of_its_own()
+    {
+        // Nothing is submitted from here on. Spans that earlier tests started may still arrive; only what starts
+        // inside the window counts.
+        var windowStart = DateTimeOffset.UtcNow;
+        var windowEnd = windowStart + IdleWindow;
+
+        // Wait until the exporters have sent metrics again after everything started in the window had time to reach
+        // them: the processes were exporting all along, so an absent span was not exported because none was made.
+        await Eventually.TrueAsync(
+            () => Task.FromResult(stack.Traces.MetricExports.Count(at => at > windowEnd + RedisSpanFlush + TimeSpan.FromSeconds(1)) >= 3),
+            IdleWindow + RedisSpanFlush + TimeSpan.FromMinutes(1), "the services stopped exporting metrics");
+
+        var roots = stack.Traces.Spans.Where(s => s.IsRoot && s.StartTime >= windowStart && s.StartTime <= windowEnd).ToList();
+        Assert.True(roots.Count == 0,
+            $"{roots.Count} traces started while the stack was idle: "
+            + string.Join(", ", roots.GroupBy(r => $"{r.Service}: {r.Name} ({r.Scope})").Select(g => $"{g.Key} ×{g.Count()}")));
+        // The receiver did get the stack's spans while it worked (the window is not empty for want of an exporter).
+        Assert.Contains(stack.Traces.Spans, s => s.Service == "workers");
+    }
+
     [Fact]
     public async Task The_Api_request_is_the_root_of_every_chunks_processing_span_in_the_Workers()
     {

@@ -13,7 +13,8 @@ namespace Shield.Workers.Pool;
 
 /// <summary>
 /// Refreshes this process's <see cref="WorkerHeartbeat"/> every health-check interval. The key lives for three
-/// intervals, so a killed process drops out of <c>/health/detailed</c> on its own.
+/// intervals, so a killed process drops out of <c>/health/detailed</c> on its own, and its consumers then leave the
+/// group (<see cref="DeadConsumers"/>).
 /// </summary>
 public sealed partial class HeartbeatService(
     IConnectionMultiplexer redis,
@@ -40,13 +41,18 @@ public sealed partial class HeartbeatService(
             vectorStore = scope.ServiceProvider.GetRequiredService<IVectorStore>().Description;
         }
 
-        // Beat quickly at first so the consumers show up as soon as they exist, then every interval.
-        var delay = TimeSpan.FromSeconds(1);
+        // The pool starts its consumers once the first beat is stored: beat every second until then, once more a second
+        // later so the consumers show up as soon as they exist, then every interval.
+        var beats = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
-            await BeatAsync(embedding, vectorStore, interval);
-            await Task.Delay(delay, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            delay = interval;
+            if (await BeatAsync(embedding, vectorStore, interval))
+            {
+                beats++;
+                state.HeartbeatStored();
+            }
+            await Task.Delay(beats < 2 ? TimeSpan.FromSeconds(1) : interval, time, stoppingToken)
+                .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
         try
@@ -59,17 +65,20 @@ public sealed partial class HeartbeatService(
         }
     }
 
-    private async Task BeatAsync(string embedding, string vectorStore, TimeSpan interval)
+    /// <summary>Writes the heartbeat and samples the queue gauges; false when the heartbeat could not be written.</summary>
+    private async Task<bool> BeatAsync(string embedding, string vectorStore, TimeSpan interval)
     {
         var heartbeat = new WorkerHeartbeat(identity.ProcessId, identity.Host, identity.Pid, state.Consumers,
             state.Consumers.Count, state.BusyConsumers, _startedAt, time.GetUtcNow(), embedding, vectorStore, extractor.Description,
             // Only a process that calls a model server tracks its calls; the embedded defaults cannot be "down".
             services.GetService<ModelCallHealth>()?.Describe() ?? "",
             services.GetService<ModelCacheStats>()?.Snapshot());
+        var written = false;
         try
         {
             var database = redis.GetDatabase();
-            await database.StringSetAsync(WorkerHeartbeat.Key(identity.ProcessId), heartbeat.ToJson(), interval * 3);
+            await database.StringSetAsync(WorkerHeartbeat.Key(identity.ProcessId), heartbeat.ToJson(), WorkerHeartbeat.Lifetime(interval));
+            written = true;
 
             // Sampled here, once per interval, so exporting the queue gauges never costs a Redis call.
             var depth = await database.StreamLengthAsync(IngestionStream.Key);
@@ -82,6 +91,7 @@ public sealed partial class HeartbeatService(
         {
             LogBeatFailed(ex);
         }
+        return written;
     }
 
     private string DescribeEmbeddings()

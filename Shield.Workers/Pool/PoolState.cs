@@ -6,6 +6,15 @@ namespace Shield.Workers.Pool;
 public sealed class PoolState
 {
     private readonly ConcurrentDictionary<string, bool> _consumers = new();
+    private readonly TaskCompletionSource _heartbeatWritten = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Completes once this process's heartbeat is in Redis. The pool creates no consumer before, so another process
+    /// never sees a consumer of this one without its heartbeat (see <see cref="DeadConsumers"/>).
+    /// </summary>
+    public Task HeartbeatWritten => _heartbeatWritten.Task;
+
+    public void HeartbeatStored() => _heartbeatWritten.TrySetResult();
 
     public void ConsumerStarted(string name) => _consumers[name] = false;
     public void ConsumerStopped(string name) => _consumers.TryRemove(name, out _);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Shield.Ingestion.Events;
 using Shield.Ingestion.Jobs;
 using Shield.Ingestion.Streams;
+using Shield.Ingestion.Workers;
 using StackExchange.Redis;
 
 namespace Shield.Workers.Pool;
@@ -49,6 +50,12 @@ public sealed partial class WorkerPool(
             return;
         }
         await signal.SubscribeAsync(redis);
+        // No consumer exists before this process's heartbeat does: other processes remove consumers without one.
+        await state.HeartbeatWritten.WaitAsync(stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
         await using var _ = stoppingToken.Register(() => _drain.CancelAfter(TimeSpan.FromSeconds(_options.GracefulShutdownTimeout)));
 
         LogPoolStarting(_options.PoolSize, identity.ProcessId);
@@ -215,7 +222,7 @@ public sealed partial class WorkerPool(
                 }
             }
         }
-        await RemoveDeadConsumersAsync(minIdle);
+        await RemoveDeadConsumersAsync();
         await TrimAcknowledgedAsync();
         await TrimExpiredEventsAsync();
         return [.. runnable];
@@ -264,18 +271,13 @@ public sealed partial class WorkerPool(
         return $"{id[..dash]}-{ulong.Parse(id[(dash + 1)..]) + 1}";
     }
 
-    /// <summary>Consumers with nothing pending and no read for longer than the task timeout belong to dead processes.</summary>
-    private async Task RemoveDeadConsumersAsync(long minIdleMilliseconds)
+    /// <summary>Consumers of processes whose heartbeat is gone leave the group once they hold nothing (see <see cref="DeadConsumers"/>).</summary>
+    private async Task RemoveDeadConsumersAsync()
     {
-        var db = redis.GetDatabase();
-        foreach (var info in await db.StreamConsumerInfoAsync(IngestionStream.Key, IngestionStream.ConsumerGroup))
+        var lifetime = WorkerHeartbeat.Lifetime(TimeSpan.FromSeconds(_options.HealthCheckInterval));
+        foreach (var consumer in await DeadConsumers.RemoveAsync(redis.GetDatabase(), identity.ProcessId, lifetime))
         {
-            if (info.PendingMessageCount == 0 && info.IdleTimeInMilliseconds > minIdleMilliseconds
-                && !info.Name.ToString().StartsWith(identity.ProcessId, StringComparison.Ordinal))
-            {
-                await db.StreamDeleteConsumerAsync(IngestionStream.Key, IngestionStream.ConsumerGroup, info.Name);
-                LogDeadConsumerRemoved(info.Name.ToString());
-            }
+            LogDeadConsumerRemoved(consumer);
         }
     }
 
