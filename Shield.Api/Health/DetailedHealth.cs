@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
+using Shield.Api.Events;
+using Shield.Api.Security;
 using Shield.Ingestion.Jobs;
 using Shield.Knowledge;
 using Shield.Ingestion.Persistence;
@@ -17,7 +19,9 @@ public sealed record DetailedHealthReport(
     [property: JsonPropertyName("postgres")] DependencyHealth Postgres,
     [property: JsonPropertyName("vector_store")] BackendInfo VectorStore,
     [property: JsonPropertyName("model_backend")] BackendInfo ModelBackend,
-    [property: JsonPropertyName("worker_pool")] WorkerPoolHealth WorkerPool);
+    [property: JsonPropertyName("worker_pool")] WorkerPoolHealth WorkerPool,
+    [property: JsonPropertyName("access")] string Access,
+    [property: JsonPropertyName("event_streams")] EventStreamHealth EventStreams);
 
 public sealed record DependencyHealth(
     [property: JsonPropertyName("status")] string Status,
@@ -56,6 +60,8 @@ public sealed class DetailedHealth(
     ShieldDbContext db,
     JobStore jobs,
     IConfiguration configuration,
+    ApiKeyStore keys,
+    EventStreamLimits streams,
     TimeProvider time)
 {
     public async Task<DetailedHealthReport> CheckAsync(CancellationToken cancellationToken)
@@ -72,7 +78,7 @@ public sealed class DetailedHealth(
             : pool.Status != "up" || modelBackend.Status != "up" ? "degraded"
             : "healthy";
         return new DetailedHealthReport(status, time.GetUtcNow(), redisHealth, postgresHealth,
-            VectorStore(heartbeats), modelBackend, pool);
+            VectorStore(heartbeats), modelBackend, pool, keys.IsOpen ? "open" : "keys", streams.Health);
     }
 
     private async Task<DependencyHealth> CheckRedisAsync()
