@@ -8,8 +8,8 @@ namespace Shield.Api.ApiReference;
 /// <summary>
 /// The OpenAPI document (<c>/openapi/v1.json</c>) and the Scalar API reference beside it (<c>/scalar/</c>), both
 /// behind the read policy. Scalar.AspNetCore serves its JavaScript bundle from the package itself
-/// (<c>/scalar/scalar.js</c>); the only thing it would fetch from a CDN is its default fonts, which are turned off,
-/// so the page works without network access.
+/// (<c>/scalar/scalar.js</c>); what it would fetch elsewhere by default (its fonts from Scalar's CDN, telemetry, the
+/// AI agent, the developer toolbar's links) is turned off, so the page works without network access.
 /// </summary>
 public static class ApiReferenceExtensions
 {
@@ -65,10 +65,12 @@ public static class ApiReferenceExtensions
         reads.MapOpenApi();
         reads.MapScalarApiReference(options => options
             .WithTitle("Shield API reference")
+            .ExpandAllTags()
             .DisableDefaultFonts()
             .DisableTelemetry()
             .DisableAgent()
             .DisableMcp()
+            .HideDeveloperTools()
             .AddPreferredSecuritySchemes(ApiKeySchemeName));
         return reads;
     }
