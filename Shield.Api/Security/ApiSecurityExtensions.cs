@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.StackExchangeRedis;
@@ -75,12 +76,12 @@ public static partial class ApiSecurityExtensions
                 cookie.Events.OnValidatePrincipal = ValidateSessionAsync;
             });
 
+        var read = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireClaim(ShieldClaims.Scope, AccessScopes.Read, AccessScopes.Write).Build();
         builder.Services.AddAuthorizationBuilder()
-            .AddPolicy(ShieldPolicies.Read, policy => policy.RequireAuthenticatedUser().RequireClaim(ShieldClaims.Scope, AccessScopes.Read, AccessScopes.Write))
+            .AddPolicy(ShieldPolicies.Read, read)
             .AddPolicy(ShieldPolicies.Write, policy => policy.RequireAuthenticatedUser().RequireClaim(ShieldClaims.Scope, AccessScopes.Write))
             // Closed by default: an endpoint mapped without a policy (or a request that matches none) needs a read key.
-            .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder()
-                .RequireAuthenticatedUser().RequireClaim(ShieldClaims.Scope, AccessScopes.Read, AccessScopes.Write).Build());
+            .SetFallbackPolicy(read);
 
         builder.Services.AddAntiforgery(antiforgery =>
         {

@@ -27,6 +27,13 @@ public sealed class AccessTableTests(ShieldStackFixture stack)
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
+    /// <summary>Text of its own: chunk ids are content hashes, and this job is not waited for, so it must share no chunk with another test's job.</summary>
+    private static HttpContent UniqueSubmission() => JsonContent.Create(new
+    {
+        chunks = new[] { new { text = $"Access table chunk {Guid.NewGuid():N}.", source_uri = "access-table://1" } },
+        source_type = "access-table",
+    });
+
     private static readonly Row[] Table =
     [
         // Open to all: orchestrators' probes, and the session endpoints the jobs page signs in through (their posts need the antiforgery token).
@@ -52,7 +59,7 @@ public sealed class AccessTableTests(ShieldStackFixture stack)
         new("POST", "/lightrag/query", "/lightrag/query", () => Json("""{"query": "Who wrote the first program?", "mode": "naive", "top_k": 1}"""), 401, 401, 200, 200),
 
         // Writes: a read key is authenticated but not allowed (403).
-        new("POST", "/lightrag/ingest-async", "/lightrag/ingest-async", () => JsonContent.Create(ApiCalls.PlanPayload(chunks: 1, sourceType: "access-table")), 401, 401, 403, 202),
+        new("POST", "/lightrag/ingest-async", "/lightrag/ingest-async", UniqueSubmission, 401, 401, 403, 202),
         new("DELETE", "/jobs/{job_id}", $"/jobs/{UnknownJob}", null, 401, 401, 403, 404),
         new("POST", "/jobs/{job_id}/retry", $"/jobs/{UnknownJob}/retry", null, 401, 401, 403, 404),
     ];

@@ -103,7 +103,11 @@ public sealed partial class JobsPageTests(ShieldStackFixture stack)
     [Fact]
     public async Task Signed_in_with_the_read_key_the_page_streams_jobs_and_cannot_submit()
     {
-        var accepted = await stack.Api.SubmitAsync(ApiCalls.PlanPayload(chunks: 1, sourceType: "read-key-page"));
+        var accepted = await stack.Api.SubmitAsync(new
+        {
+            chunks = new[] { new { text = $"A job for the read-key page {Guid.NewGuid():N}.", source_uri = "read-key-page://1" } },
+            source_type = "read-key-page",
+        });
         var jobId = accepted.GetProperty("job_id").GetString()!;
         await using var browser = await Chromium.LaunchAsync();
         var page = await browser.NewPageAsync(new() { BaseURL = stack.Api.BaseAddress!.ToString() });
