@@ -1,3 +1,4 @@
+using Shield.Api.ApiReference;
 using Shield.Api.Events;
 using Shield.Api.Graph;
 using Shield.Api.Health;
@@ -21,11 +22,12 @@ builder.AddApiSecurity();
 builder.AddKnowledgeBase();
 builder.Services.AddSingleton<EventNotifications>();
 builder.Services.AddHostedService(services => services.GetRequiredService<EventNotifications>());
+builder.Services.AddSingleton<EventStreamLimits>();
 builder.Services.AddScoped<DetailedHealth>();
 builder.Services.AddProblemDetails();
 // Malformed bodies of typed endpoints are 400 problems in every environment, not exceptions that surface as 500.
 builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = false);
-builder.Services.AddOpenApi();
+builder.Services.AddApiReference();
 
 var app = builder.Build();
 
@@ -36,10 +38,13 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseJobsPage();
 app.UseCors();
-app.UseRateLimiter();
+app.UseApiSecurity();
 
-app.MapOpenApi();
+// Closed by default: each feature maps its endpoints in MapReadGroup() or MapWriteGroup() (Security/ShieldEndpointGroups.cs);
+// only /health, /alive and /session are open.
 app.MapDefaultEndpoints();
+app.MapSessionEndpoints();
+app.MapReadGroup().MapApiReference();
 app.MapIngestionEndpoints();
 app.MapJobEndpoints();
 app.MapEventEndpoints();

@@ -26,11 +26,22 @@ var api = builder.AddProject<Projects.Shield_Api>(ResourceNames.Api)
     .WithSettingsFrom(builder.Configuration, "Shield:Api", "Shield:Ingestion", "Shield:Workers:JobStatusTtl", "Shield:Telemetry")
     .ExitingWithThisRun();
 
-// Write endpoints require this key when it is set (always in a deployment; locally once you set
-// Parameters:api-key, e.g. `dotnet user-secrets set Parameters:api-key ...`), so the plan's curl works out of the box.
+// Keys close the Api (everything but /health and /alive): `api-key` reads and writes, `api-read-key` only reads; each
+// may list several keys, comma-separated, to rotate without downtime. A deployment always has both: `api-key` must be
+// given, `api-read-key` is generated unless given. Locally the Api stays open (and says so) until you set a key:
+// `dotnet user-secrets --project Shield.AppHost set Parameters:api-key ...`.
 if (builder.ExecutionContext.IsPublishMode || !string.IsNullOrEmpty(builder.Configuration["Parameters:api-key"]))
 {
     api.WithEnvironment("Shield__Api__ApiKey", builder.AddParameter("api-key", secret: true));
+}
+if (builder.ExecutionContext.IsPublishMode)
+{
+    api.WithEnvironment("Shield__Api__ReadApiKey",
+        builder.AddParameter("api-read-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true));
+}
+else if (!string.IsNullOrEmpty(builder.Configuration["Parameters:api-read-key"]))
+{
+    api.WithEnvironment("Shield__Api__ReadApiKey", builder.AddParameter("api-read-key", secret: true));
 }
 
 // Two Workers processes by default, so losing one (kill -9, OOM) never stops ingestion: the other claims its

@@ -11,8 +11,8 @@ public static class ShieldCli
 
         Usage:
           shield ingest <files or folders>... [--api URL] [--api-key KEY] [--source-type TYPE]
-          shield status <job_id> [--api URL]
-          shield watch [--job JOB_ID] [--api URL]
+          shield status <job_id> [--api URL] [--api-key KEY]
+          shield watch [--job JOB_ID] [--api URL] [--api-key KEY]
 
         The API defaults to $SHIELD_API, else http://localhost:8000; the key to $SHIELD_API_KEY.
         `shield <command> --help` describes a command.

@@ -97,16 +97,17 @@ public static class Extensions
 
     /// <summary>
     /// Maps <c>/health</c> (every check must pass) and <c>/alive</c> (the process answers).
-    /// Unlike the template these are mapped in every environment: the AppHost waits on them and
-    /// the checks disclose no secrets, only healthy/unhealthy.
+    /// Unlike the template these are mapped in every environment and open to anonymous callers even where the
+    /// service requires authentication: the AppHost and orchestrators probe them without credentials, and the
+    /// checks disclose no secrets, only healthy/unhealthy. <c>/metrics</c> gets no such exemption.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks(HealthEndpointPath);
+        app.MapHealthChecks(HealthEndpointPath).AllowAnonymous();
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains("live"),
-        });
+        }).AllowAnonymous();
         if (app.Configuration.GetValue<bool>(PrometheusSwitch))
         {
             app.MapPrometheusScrapingEndpoint(PrometheusEndpointPath);

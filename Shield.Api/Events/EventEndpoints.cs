@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.Features;
 using Shield.Api.Jobs;
+using Shield.Api.Security;
 using Shield.Ingestion.Events;
 using Shield.Ingestion.Jobs;
 
@@ -17,21 +18,24 @@ public static partial class EventEndpoints
 
     public static IEndpointRouteBuilder MapEventEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/events/stream", StreamAsync)
+        app.MapReadGroup().MapGet("/events/stream", StreamAsync)
             .WithName("EventStream")
             .WithTags("Events")
             .WithSummary("Server-sent events of jobs and workers")
             .WithDescription("text/event-stream. Each event: id (resume point), event (event_type), data (JSON with event_type, " +
                 "job_id, timestamp, data). ?job_id= narrows to one job and replays it from its start; without it the stream starts " +
-                "at the newest event (?from=start replays all retained events). Reconnect with Last-Event-ID to receive what was missed.")
+                "at the newest event (?from=start replays all retained events). Reconnect with Last-Event-ID to receive what was missed. " +
+                "Takes the X-Api-Key header or the jobs page's session cookie (EventSource cannot send headers). A client may hold " +
+                "MaxEventStreamsPerClient streams at once (429 beyond), the Api MaxEventStreams in all (503 beyond).")
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 
     private static async Task<IResult> StreamAsync(
-        HttpContext context, IngestionEventLog log, EventNotifications notifications, JobStore jobs,
+        HttpContext context, IngestionEventLog log, EventNotifications notifications, JobStore jobs, EventStreamLimits limits,
         string? job_id, string? from, string? last_event_id, CancellationToken cancellationToken)
     {
         Guid? jobFilter = null;
@@ -62,6 +66,10 @@ public static partial class EventEndpoints
         {
             lastId = from == "start" ? "0-0" : await log.LatestIdAsync();
         }
+
+        var (slot, refusal) = limits.TryOpen(context, ShieldPrincipals.ClientOf(context));
+        if (refusal is not null) return refusal;
+        using var heldSlot = slot;
 
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         context.Response.ContentType = "text/event-stream";

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Shield.Api.Security;
 using Shield.Ingestion.Persistence;
 
 namespace Shield.Api.Graph;
@@ -25,7 +26,7 @@ public static class GraphEndpoints
 {
     public static IEndpointRouteBuilder MapGraphEndpoints(this IEndpointRouteBuilder app)
     {
-        var graph = app.MapGroup("/graph/entities").WithTags("Graph");
+        var graph = app.MapReadGroup().MapGroup("/graph/entities").WithTags("Graph");
         graph.MapGet("/{name}", GetEntityAsync)
             .WithName("GetEntity")
             .WithSummary("One knowledge-graph entity")

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
+using Shield.Api.Events;
+using Shield.Api.Security;
 using Shield.Ingestion.Jobs;
 using Shield.Knowledge;
 using Shield.Ingestion.Persistence;
@@ -18,7 +20,9 @@ public sealed record DetailedHealthReport(
     [property: JsonPropertyName("vector_store")] BackendInfo VectorStore,
     [property: JsonPropertyName("model_backend")] BackendInfo ModelBackend,
     [property: JsonPropertyName("worker_pool")] WorkerPoolHealth WorkerPool,
-    [property: JsonPropertyName("model_cache")] ModelCacheHealth ModelCache);
+    [property: JsonPropertyName("model_cache")] ModelCacheHealth ModelCache,
+    [property: JsonPropertyName("access")] string Access,
+    [property: JsonPropertyName("event_streams")] EventStreamHealth EventStreams);
 
 /// <summary>
 /// The model cache (PostgreSQL table <c>model_cache</c>) as the live Workers processes used it since they started:
@@ -67,6 +71,8 @@ public sealed class DetailedHealth(
     ShieldDbContext db,
     JobStore jobs,
     IConfiguration configuration,
+    ApiKeyStore keys,
+    EventStreamLimits streams,
     TimeProvider time)
 {
     public async Task<DetailedHealthReport> CheckAsync(CancellationToken cancellationToken)
@@ -83,7 +89,8 @@ public sealed class DetailedHealth(
             : pool.Status != "up" || modelBackend.Status != "up" ? "degraded"
             : "healthy";
         return new DetailedHealthReport(status, time.GetUtcNow(), redisHealth, postgresHealth,
-            VectorStore(heartbeats), modelBackend, pool, await ModelCacheAsync(heartbeats, postgresHealth.Status == "up", cancellationToken));
+            VectorStore(heartbeats), modelBackend, pool, await ModelCacheAsync(heartbeats, postgresHealth.Status == "up", cancellationToken),
+            keys.IsOpen ? "open" : "keys", streams.Health);
     }
 
     private async Task<DependencyHealth> CheckRedisAsync()

@@ -9,7 +9,7 @@ public static class IngestionEndpoints
 {
     public static IEndpointRouteBuilder MapIngestionEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/lightrag/ingest-async", IngestAsync)
+        app.MapWriteGroup().MapPost("/lightrag/ingest-async", IngestAsync)
             .WithName("IngestAsync")
             .WithTags("Ingestion")
             .WithSummary("Submit chunks for asynchronous ingestion")
@@ -21,14 +21,9 @@ public static class IngestionEndpoints
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .RequireApiKey()
-            .RequireRateLimiting(ApiSecurityExtensions.IngestionRateLimit)
-            .DisableAntiforgery();
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 

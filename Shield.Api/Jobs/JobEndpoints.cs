@@ -9,44 +9,41 @@ public static class JobEndpoints
 {
     public static IEndpointRouteBuilder MapJobEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/jobs", ListJobsAsync)
+        var reads = app.MapReadGroup().WithTags("Jobs");
+        var writes = app.MapWriteGroup().WithTags("Jobs");
+
+        reads.MapGet("/jobs", ListJobsAsync)
             .WithName("ListJobs")
-            .WithTags("Jobs")
             .WithSummary("The most recent jobs, newest first")
             .WithDescription("`limit` from 1 to 100 (default 20). Each job as GET /jobs/{job_id} reports it: from Redis while its live copy exists, else from PostgreSQL.")
             .Produces<IReadOnlyList<JobSnapshot>>()
             .ProducesProblem(StatusCodes.Status400BadRequest);
 
-        app.MapGet("/jobs/{job_id}", GetJobAsync)
+        reads.MapGet("/jobs/{job_id}", GetJobAsync)
             .WithName("GetJob")
-            .WithTags("Jobs")
             .WithSummary("A job's status and progress")
             .WithDescription("Read from Redis while the job is live and for JobStatusTtl seconds after it ends, then from PostgreSQL.")
             .Produces<JobSnapshot>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        app.MapDelete("/jobs/{job_id}", CancelJobAsync)
+        writes.MapDelete("/jobs/{job_id}", CancelJobAsync)
             .WithName("CancelJob")
-            .WithTags("Jobs")
             .WithSummary("Cancel a job")
             .WithDescription("A queued or processing job ends 'cancelled' at once (event ingestion.cancelled); chunks not yet " +
                 "processed are skipped. A job that already ended is left as it is (409).")
             .Produces<JobSnapshot>()
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .RequireApiKey();
+            .ProducesProblem(StatusCodes.Status409Conflict);
 
-        app.MapPost("/jobs/{job_id}/retry", RetryJobAsync)
+        writes.MapPost("/jobs/{job_id}/retry", RetryJobAsync)
             .WithName("RetryJob")
-            .WithTags("Jobs")
             .WithSummary("Re-queue a job's dead-lettered chunks")
             .WithDescription("Moves the job's chunks from shield:ingestion_dlq back onto the queue with their original fields; " +
                 "the job returns to 'processing'. Possible while the job's Redis copy exists (JobStatusTtl after it ended).")
             .Produces<RetryAccepted>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .RequireApiKey();
+            .ProducesProblem(StatusCodes.Status409Conflict);
         return app;
     }
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.AI;
 using Shield.Api.Graph;
+using Shield.Api.Security;
 using Shield.Ingestion.Persistence;
 using Shield.Knowledge;
 
@@ -47,7 +48,7 @@ public static class QueryEndpoints
 
     public static IEndpointRouteBuilder MapQueryEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/lightrag/query", QueryAsync)
+        app.MapReadGroup().MapPost("/lightrag/query", QueryAsync)
             .WithName("Query")
             .WithTags("Query")
             .WithSummary("Retrieve what was ingested (no answer generation)")

@@ -1,5 +1,10 @@
 // Shield's jobs page: the recent jobs from GET /jobs, then kept current by the server-sent events of
 // /events/stream (no polling). Plain JavaScript, no build step.
+//
+// Access: GET /session says whether the Api needs a key and who this browser is. Signed out, the page shows only
+// the sign-in form, which trades a key for an HTTP-only session cookie (EventSource cannot send headers, the cookie
+// goes with every same-origin request on its own). Every post (sign-in, sign-out, submit) carries the antiforgery
+// token from GET /session in its header, so another site cannot make this browser post with the cookie.
 "use strict";
 
 const rows = new Map();
@@ -56,8 +61,29 @@ function update(jobId, change) {
   render(job);
 }
 
+let session = null;
+let events = null;
+
+const $ = id => document.getElementById(id);
+
+function antiforgery() {
+  return session ? { [session.antiforgery_header]: session.antiforgery_token } : {};
+}
+
+async function problemText(response, fallback) {
+  const body = await response.json().catch(() => ({}));
+  return `${response.status}: ${body.detail ?? body.title ?? fallback}`;
+}
+
+async function loadSession() {
+  const response = await fetch("/session", { cache: "no-store" });
+  session = await response.json();
+  return session;
+}
+
 async function loadRecent() {
   const response = await fetch("/jobs?limit=25");
+  if (response.status === 401) return signedOut();
   if (!response.ok) return;
   const recent = await response.json();
   for (const job of recent.reverse()) {
@@ -71,11 +97,20 @@ async function loadJob(jobId) {
   if (response.ok) update(jobId, await response.json());
 }
 
+function setConnection(text, state) {
+  const connection = $("connection");
+  connection.textContent = text;
+  connection.className = `connection ${state ?? ""}`;
+}
+
 function listen() {
-  const connection = document.getElementById("connection");
-  const events = new EventSource("/events/stream");
-  events.onopen = () => { connection.textContent = "live"; connection.className = "connection live"; };
-  events.onerror = () => { connection.textContent = "reconnecting…"; connection.className = "connection lost"; };
+  events = new EventSource("/events/stream");
+  events.onopen = () => setConnection("live", "live");
+  events.onerror = async () => {
+    setConnection("reconnecting…", "lost");
+    // A refused stream (the session ended, a limit) is not retried by EventSource: find out whether we are still signed in.
+    if (events?.readyState === EventSource.CLOSED && !(await loadSession()).authenticated) signedOut();
+  };
 
   const on = (type, handler) => events.addEventListener(type, message => {
     const event = JSON.parse(message.data);
@@ -95,32 +130,95 @@ function listen() {
   }
 }
 
-document.getElementById("submit").addEventListener("submit", async e => {
+function signedOut() {
+  events?.close();
+  events = null;
+  rows.clear();
+  jobs.clear();
+  tbody.replaceChildren();
+  empty.hidden = false;
+  setConnection("signed out", "lost");
+  for (const id of ["account", "submit-section", "jobs-section", "open-access"]) $(id).hidden = true;
+  $("sign-in-section").hidden = false;
+  $("sign-in-key").focus();
+}
+
+function signedIn() {
+  $("sign-in-section").hidden = true;
+  $("jobs-section").hidden = false;
+  $("submit-section").hidden = false;
+  const open = session.access === "open";
+  $("open-access").hidden = !open;
+  $("account").hidden = open;
+  $("who").textContent = session.via === "session" ? `Signed in with a ${session.scope} key.` : "";
+  const canWrite = session.scope === "write";
+  $("submit").querySelector("button[type=submit]").disabled = !canWrite;
+  $("submit-result").className = "";
+  $("submit-result").textContent = canWrite ? "" : "Signed in with a read key: submitting needs a write key.";
+  setConnection("connecting…");
+  loadRecent().finally(listen);
+}
+
+/** A local path to go back to after signing in (never another site). */
+function returnUrl() {
+  const target = new URLSearchParams(location.search).get("return_url");
+  return target && target.startsWith("/") && !target.startsWith("//") && !target.startsWith("/\\") ? target : null;
+}
+
+async function start() {
+  await loadSession();
+  if (!session.authenticated) return signedOut();
+  const target = returnUrl();
+  if (target) return location.replace(target);
+  signedIn();
+}
+
+$("sign-in").addEventListener("submit", async e => {
   e.preventDefault();
-  const result = document.getElementById("submit-result");
-  const text = document.getElementById("text").value;
-  const chunks = text.split(/\n\s*\n/).map(t => t.trim()).filter(t => t.length > 0)
-    .map((t, i) => ({ text: t, source_uri: `jobs-page://${Date.now()}/${i}` }));
-  const apiKey = document.getElementById("api-key").value;
-  if (apiKey) sessionStorage.setItem("shield-api-key", apiKey);
-  const headers = { "Content-Type": "application/json" };
-  if (apiKey) headers["X-Api-Key"] = apiKey;
-  const response = await fetch("/lightrag/ingest-async", {
-    method: "POST", headers,
-    body: JSON.stringify({ chunks, source_type: document.getElementById("source-type").value }),
+  const result = $("sign-in-result");
+  const response = await fetch("/session", {
+    method: "POST", headers: antiforgery(), body: new URLSearchParams({ api_key: $("sign-in-key").value }),
   });
-  const body = await response.json().catch(() => ({}));
-  if (response.status === 202) {
+  if (response.status === 204) {
+    $("sign-in-key").value = "";
     result.className = "";
-    result.textContent = `Accepted job ${body.job_id} (${body.chunks_total} chunks).`;
-    update(body.job_id, { status: body.status, chunks_total: body.chunks_total,
-      source_type: document.getElementById("source-type").value, created_at: new Date().toISOString() });
-    document.getElementById("text").value = "";
+    result.textContent = "";
+    await start();
   } else {
     result.className = "bad";
-    result.textContent = `${response.status}: ${body.detail ?? body.title ?? "the Api refused the submission"}`;
+    result.textContent = await problemText(response, "the Api refused the key");
   }
 });
 
-document.getElementById("api-key").value = sessionStorage.getItem("shield-api-key") ?? "";
-loadRecent().finally(listen);
+$("sign-out").addEventListener("submit", async e => {
+  e.preventDefault();
+  await fetch("/session/sign-out", { method: "POST", headers: antiforgery() });
+  await loadSession();
+  signedOut();
+});
+
+$("submit").addEventListener("submit", async e => {
+  e.preventDefault();
+  const result = $("submit-result");
+  const text = $("text").value;
+  const chunks = text.split(/\n\s*\n/).map(t => t.trim()).filter(t => t.length > 0)
+    .map((t, i) => ({ text: t, source_uri: `jobs-page://${Date.now()}/${i}` }));
+  const response = await fetch("/lightrag/ingest-async", {
+    method: "POST", headers: { "Content-Type": "application/json", ...antiforgery() },
+    body: JSON.stringify({ chunks, source_type: $("source-type").value }),
+  });
+  if (response.status === 202) {
+    const body = await response.json();
+    result.className = "";
+    result.textContent = `Accepted job ${body.job_id} (${body.chunks_total} chunks).`;
+    update(body.job_id, { status: body.status, chunks_total: body.chunks_total,
+      source_type: $("source-type").value, created_at: new Date().toISOString() });
+    $("text").value = "";
+  } else {
+    result.className = "bad";
+    result.textContent = await problemText(response, "the Api refused the submission");
+    if (response.status === 401) signedOut();
+  }
+});
+
+start();

@@ -6,7 +6,7 @@ using System.Text.Json;
 
 namespace Shield.Cli.Api;
 
-/// <summary>Where the Api is and the key for its write endpoints.</summary>
+/// <summary>Where the Api is and the key it is called with (sent on every request).</summary>
 public sealed record ApiSettings(Uri BaseAddress, string? ApiKey)
 {
     public const string DefaultUrl = "http://localhost:8000";
@@ -33,6 +33,11 @@ public sealed class ShieldApiClient : IDisposable
             Timeout = Timeout.InfiniteTimeSpan,
         };
         _http.DefaultRequestHeaders.UserAgent.ParseAdd("shield-cli/1.0");
+        // Every endpoint but /health needs a key once the Api has one: a read key for status and watch, a write key to ingest.
+        if (!string.IsNullOrEmpty(settings.ApiKey))
+        {
+            _http.DefaultRequestHeaders.Add("X-Api-Key", settings.ApiKey);
+        }
     }
 
     public Uri BaseAddress => _settings.BaseAddress;
@@ -43,10 +48,6 @@ public sealed class ShieldApiClient : IDisposable
         {
             Content = JsonContent.Create(request, options: ApiJson.Options),
         };
-        if (!string.IsNullOrEmpty(_settings.ApiKey))
-        {
-            message.Headers.Add("X-Api-Key", _settings.ApiKey);
-        }
         return await SendAsync<IngestAccepted>(message, cancellationToken);
     }
 

@@ -23,7 +23,7 @@ public sealed class IngestCommand(CliConsole console, FollowOptions follow)
         recursively; binary and empty files are skipped. Exit code 0 only if every job completed.
 
           --api URL            the Shield API (default: $SHIELD_API, else http://localhost:8000)
-          --api-key KEY        the API key for submissions (default: $SHIELD_API_KEY)
+          --api-key KEY        a write key (default: $SHIELD_API_KEY)
           --source-type TYPE   the jobs' source_type (default: file)
         """;
 

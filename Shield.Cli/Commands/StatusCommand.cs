@@ -9,9 +9,10 @@ public sealed class StatusCommand(CliConsole console)
     public const string Name = "status";
 
     public const string Usage = """
-        Usage: shield status <job_id> [--api URL]
+        Usage: shield status <job_id> [--api URL] [--api-key KEY]
 
         Prints the job's state, chunk counts, times and error. Exit code 0 if the job exists.
+        A read key is enough (--api-key, default: $SHIELD_API_KEY).
         """;
 
     public async Task<int> RunAsync(CommandLine line, CancellationToken cancellationToken)
@@ -27,6 +28,7 @@ public sealed class StatusCommand(CliConsole console)
         catch (ShieldApiException ex)
         {
             await console.Error.WriteLineAsync($"error: {ex.Problem}");
+            if (ex.IsAccessDenied) await console.Error.WriteLineAsync($"Give the API key with --api-key or {ApiOptions.ApiKeyVariable}.");
             return ExitCodes.Failure;
         }
         catch (ApiUnreachableException ex)

@@ -13,10 +13,10 @@ public sealed class WatchCommand(CliConsole console)
     private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(2);
 
     public const string Usage = """
-        Usage: shield watch [--job JOB_ID] [--api URL]
+        Usage: shield watch [--job JOB_ID] [--api URL] [--api-key KEY]
 
         Prints Shield's events as they happen, one line each, until Ctrl+C. With --job, only that job's events,
-        from its start.
+        from its start. A read key is enough (--api-key, default: $SHIELD_API_KEY).
         """;
 
     public async Task<int> RunAsync(CommandLine line, CancellationToken cancellationToken)
@@ -45,6 +45,7 @@ public sealed class WatchCommand(CliConsole console)
                 catch (ShieldApiException ex) when (ex.Status is >= 400 and < 500)
                 {
                     await console.Error.WriteLineAsync($"error: {ex.Problem}");
+                    if (ex.IsAccessDenied) await console.Error.WriteLineAsync($"Give the API key with --api-key or {ApiOptions.ApiKeyVariable}.");
                     return ExitCodes.Failure;
                 }
                 catch (Exception ex) when (ex is ApiUnreachableException or ShieldApiException or TimeoutException)

@@ -40,6 +40,13 @@ public sealed class ManifestExportTests
             Assert.Equal("project.v0", TypeOf("workers"));
             Assert.Equal("parameter.v0", TypeOf("api-key"));
             Assert.Equal("{api-key.value}", resources.GetProperty("api").GetProperty("env").GetProperty("Shield__Api__ApiKey").GetString());
+            // A deployment is closed: the write key must be given, the read key is generated unless it is.
+            Assert.Equal("parameter.v0", TypeOf("api-read-key"));
+            Assert.Equal("{api-read-key.value}", resources.GetProperty("api").GetProperty("env").GetProperty("Shield__Api__ReadApiKey").GetString());
+            var readKeyInput = resources.GetProperty("api-read-key").GetProperty("inputs").GetProperty("value");
+            Assert.True(readKeyInput.GetProperty("secret").GetBoolean());
+            Assert.True(readKeyInput.GetProperty("default").GetProperty("generate").GetProperty("minLength").GetInt32() >= 32);
+            Assert.True(resources.GetProperty("api-key").GetProperty("inputs").GetProperty("value").GetProperty("secret").GetBoolean());
 
             // Services get their dependencies through connection strings, never hard-coded addresses.
             var apiEnv = resources.GetProperty("api").GetProperty("env");

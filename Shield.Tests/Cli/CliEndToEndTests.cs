@@ -57,7 +57,8 @@ public sealed partial class CliEndToEndTests(ShieldStackFixture stack) : IDispos
         Assert.True(ingest.ExitCode == 0, ingest.ToString());
         var jobId = Assert.Single(JobIds(ingest.Output)).Value;
 
-        var status = await CliRun.RunAsync("status", jobId, "--api", ApiUrl);
+        // A read key is enough to follow jobs.
+        var status = await CliRun.RunAsync("status", jobId, "--api", ApiUrl, "--api-key", stack.ReadKey);
 
         Assert.True(status.ExitCode == 0, status.ToString());
         Assert.Contains($"job:         {jobId}", status.Output);
@@ -67,7 +68,7 @@ public sealed partial class CliEndToEndTests(ShieldStackFixture stack) : IDispos
         Assert.Contains("error:       none", status.Output);
 
         var missing = Guid.NewGuid().ToString();
-        var unknown = await CliRun.RunAsync("status", missing, "--api", ApiUrl);
+        var unknown = await CliRun.RunAsync("status", missing, "--api", ApiUrl, "--api-key", stack.ReadKey);
         Assert.Equal(1, unknown.ExitCode);
         Assert.Contains($"404 Job not found: Job {missing} not found", unknown.Error);
     }
@@ -89,6 +90,23 @@ public sealed partial class CliEndToEndTests(ShieldStackFixture stack) : IDispos
     }
 
     [Fact]
+    public async Task Status_without_a_key_and_ingest_with_a_read_key_are_refused_with_the_APIs_reason()
+    {
+        await WriteTwoDocumentsAsync("read-only");
+        var jobsBefore = await stack.ScalarAsync("SELECT count(*) FROM jobs");
+
+        var status = await CliRun.RunAsync("status", Guid.NewGuid().ToString(), "--api", ApiUrl);
+        var ingest = await CliRun.RunAsync("ingest", Path.Combine(_folder, "read-only"), "--api", ApiUrl, "--api-key", stack.ReadKey);
+
+        Assert.Equal(1, status.ExitCode);
+        Assert.Contains("401 API key required", status.Error);
+        Assert.Contains("--api-key or SHIELD_API_KEY", status.Error);
+        Assert.Equal(1, ingest.ExitCode);
+        Assert.Contains("403 Write key required", ingest.Error);
+        Assert.Equal(jobsBefore, await stack.ScalarAsync("SELECT count(*) FROM jobs"));
+    }
+
+    [Fact]
     public async Task Watch_with_a_job_prints_each_of_its_events_on_one_line()
     {
         await WriteTwoDocumentsAsync("watch");
@@ -100,7 +118,7 @@ public sealed partial class CliEndToEndTests(ShieldStackFixture stack) : IDispos
         var output = new CapturedWriter();
         var error = new CapturedWriter();
         using var ctrlC = new CancellationTokenSource();
-        var watch = ShieldCli.RunAsync(["watch", "--job", jobId, "--api", ApiUrl], output, error, ctrlC.Token);
+        var watch = ShieldCli.RunAsync(["watch", "--job", jobId, "--api", ApiUrl, "--api-key", stack.ReadKey], output, error, ctrlC.Token);
         await Eventually.TrueAsync(() => Task.FromResult(output.ToString().Contains("ingestion.completed")), TimeSpan.FromMinutes(1),
             "watch did not print the job's completion");
         await ctrlC.CancelAsync();

@@ -21,14 +21,36 @@ public class ShieldStackFixture : IAsyncLifetime
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "shield-tests-" + Guid.NewGuid().ToString("N")[..8]);
 
     public DistributedApplication App { get; private set; } = null!;
-    /// <summary>The Api with the stack's API key, as an authorised client would call it.</summary>
+    /// <summary>The Api with the stack's write key, as an authorised client would call it.</summary>
     public HttpClient Api { get; private set; } = null!;
+
+    /// <summary>The Api with the stack's read key.</summary>
+    public HttpClient ReadApi { get; private set; } = null!;
 
     /// <summary>The Api without any API key.</summary>
     public HttpClient AnonymousApi { get; private set; } = null!;
 
-    /// <summary>The secret the AppHost passes to the Api as its parameter <c>api-key</c>.</summary>
+    /// <summary>The write key: the first of the AppHost parameter <c>api-key</c>.</summary>
     public string ApiKey { get; } = "test-key-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>The read key: the first of the AppHost parameter <c>api-read-key</c>.</summary>
+    public string ReadKey { get; } = "test-read-key-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>A second write key (two keys per scope, as while one is rotated), whose write budget only the rate-limit test spends.</summary>
+    public string RateLimitWriteKey { get; } = "test-rate-write-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>A further read key whose read budget only the read rate-limit test spends.</summary>
+    public string RateLimitReadKey { get; } = "test-rate-read-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>Two further read keys, two clients for the event-stream limit test.</summary>
+    public IReadOnlyList<string> StreamLimitKeys { get; } = ["test-streams-a-" + Guid.NewGuid().ToString("N"), "test-streams-b-" + Guid.NewGuid().ToString("N")];
+
+    /// <summary>Event streams per client and in all, low enough for a test to reach (the CLI opens up to 8 at once).</summary>
+    public const int MaxEventStreamsPerClient = 10;
+    public const int MaxEventStreams = 20;
+
+    /// <summary>Half the default read budget, so the read rate-limit test reaches it sooner; still 50 a second for every other test.</summary>
+    public const int ReadRequestsPerMinute = 3000;
 
     /// <summary>Unfinished chunks beyond which submissions are refused, set low so the limit can be reached in a test.</summary>
     public const int MaxBacklog = 2500;
@@ -62,7 +84,11 @@ public class ShieldStackFixture : IAsyncLifetime
                 $"--Shield:DataDirectory={_dataDirectory}",
                 // Not 6379: a developer's own stack (or a second test run) may hold it.
                 $"--Shield:Local:RedisPort={FreeTcpPort()}",
-                $"--Parameters:api-key={ApiKey}",
+                $"--Parameters:api-key={ApiKey},{RateLimitWriteKey}",
+                $"--Parameters:api-read-key={string.Join(',', [ReadKey, RateLimitReadKey, .. StreamLimitKeys])}",
+                $"--Shield:Api:MaxEventStreamsPerClient={MaxEventStreamsPerClient}",
+                $"--Shield:Api:MaxEventStreams={MaxEventStreams}",
+                $"--Shield:Api:ReadRequestsPerMinute={ReadRequestsPerMinute}",
                 $"--Shield:Ingestion:MaxBacklog={MaxBacklog}",
                 .. ExtraArguments,
             ], cts.Token);
@@ -85,6 +111,7 @@ public class ShieldStackFixture : IAsyncLifetime
         Api = App.CreateHttpClient("api");
         Api.Timeout = TimeSpan.FromMinutes(2);
         Api.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
+        ReadApi = CreateApiClient(ReadKey);
         AnonymousApi = App.CreateHttpClient("api");
         RedisConnectionString = (await App.GetConnectionStringAsync("redis", cts.Token))!;
         PostgresConnectionString = (await App.GetConnectionStringAsync("shield", cts.Token))!;
@@ -114,6 +141,15 @@ public class ShieldStackFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>A new client of the stack's Api that sends <paramref name="key"/> (none when null).</summary>
+    public HttpClient CreateApiClient(string? key)
+    {
+        var client = App.CreateHttpClient("api");
+        client.Timeout = TimeSpan.FromMinutes(2);
+        if (key is not null) client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        return client;
+    }
+
     private static int FreeTcpPort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
@@ -136,6 +172,7 @@ public class ShieldStackFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Api?.Dispose();
+        ReadApi?.Dispose();
         AnonymousApi?.Dispose();
         if (Redis is not null) await Redis.DisposeAsync();
         if (App is not null)

@@ -38,15 +38,20 @@ public sealed class LiveModelPipelineTests(LiveModelStackFixture stack)
     }
 
     [Fact]
-    public async Task With_the_Prometheus_switch_on_the_Api_serves_its_metrics_for_a_scrape()
+    public async Task With_the_Prometheus_switch_on_the_Api_serves_its_metrics_to_a_scrape_with_a_read_key()
     {
         await stack.Api.GetStringAsync("/jobs?limit=1");
 
-        using var response = await stack.AnonymousApi.GetAsync("/metrics");
+        // As Prometheus sends credentials (authorization: credentials: <key>): a read key as a bearer token.
+        using var scrape = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        scrape.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", stack.ReadKey);
+        using var response = await stack.AnonymousApi.SendAsync(scrape);
         var text = await response.Content.ReadAsStringAsync();
+        using var anonymous = await stack.AnonymousApi.GetAsync("/metrics");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("# TYPE http_server_request_duration_seconds histogram", text);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
     }
 
     [Fact]
