@@ -23,7 +23,7 @@ var api = builder.AddProject<Projects.Shield_Api>(ResourceNames.Api)
     .WithAiServices(infrastructure)
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints()
-    .WithSettingsFrom(builder.Configuration, "Shield:Api", "Shield:Ingestion", "Shield:Workers:JobStatusTtl", "Shield:Telemetry")
+    .WithSettingsFrom(builder.Configuration, "Shield:Api", "Shield:Ingestion", "Shield:Documents", "Shield:Workers:JobStatusTtl", "Shield:Telemetry")
     .ExitingWithThisRun();
 
 // Keys close the Api (everything but /health and /alive): `api-key` reads and writes, `api-read-key` only reads; each

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Shield.Ingestion.Documents;
 using Shield.Ingestion.Events;
 using Shield.Ingestion.Jobs;
 
@@ -8,7 +9,7 @@ namespace Shield.Ingestion;
 public static class IngestionServiceCollectionExtensions
 {
     /// <summary>
-    /// The job store and event log. Needs an <c>IConnectionMultiplexer</c> (AddRedisClient) and the
+    /// The job store, the document store and the event log. Needs an <c>IConnectionMultiplexer</c> (AddRedisClient) and the
     /// <see cref="Persistence.ShieldDbContext"/> (AddNpgsqlDbContext) registered beside it.
     /// </summary>
     public static IServiceCollection AddJobTracking(this IServiceCollection services)
@@ -16,6 +17,7 @@ public static class IngestionServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<IngestionEventLog>();
         services.AddScoped<JobStore>();
+        services.AddScoped<DocumentStore>();
         return services;
     }
 }

@@ -1,4 +1,4 @@
-using System.Text;
+using Shield.Documents.Extraction;
 
 namespace Shield.Cli.Chunking;
 
@@ -18,11 +18,6 @@ public sealed record DocumentSet(IReadOnlyList<TextDocument> Documents, IReadOnl
 /// </summary>
 public static class DocumentFiles
 {
-    /// <summary>How much of a file is checked for NUL bytes, as git and grep do.</summary>
-    private const int BinaryProbeBytes = 8000;
-
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
     /// <exception cref="FileNotFoundException">A path is neither a file nor a folder.</exception>
     public static async Task<DocumentSet> ReadAsync(IEnumerable<string> paths, CancellationToken cancellationToken)
     {
@@ -49,28 +44,8 @@ public static class DocumentFiles
         return new DocumentSet(documents, skipped);
     }
 
-    /// <summary>Why the bytes are not ingested, or null with the decoded text.</summary>
-    public static string? Classify(ReadOnlySpan<byte> bytes, out string text)
-    {
-        text = "";
-        if (bytes[..Math.Min(bytes.Length, BinaryProbeBytes)].Contains((byte)0))
-        {
-            return "binary file";
-        }
-        if (bytes.StartsWith(Encoding.UTF8.Preamble))
-        {
-            bytes = bytes[Encoding.UTF8.Preamble.Length..];
-        }
-        try
-        {
-            text = StrictUtf8.GetString(bytes);
-        }
-        catch (DecoderFallbackException)
-        {
-            return "not UTF-8 text (binary?)";
-        }
-        return string.IsNullOrWhiteSpace(text) ? "empty" : null;
-    }
+    /// <summary>Why the bytes are not ingested, or null with the decoded text: the same checks as the Api's POST /documents.</summary>
+    public static string? Classify(ReadOnlySpan<byte> bytes, out string text) => PlainText.Classify(bytes, out text);
 
     private static IEnumerable<(string File, string Display)> Expand(string path)
     {

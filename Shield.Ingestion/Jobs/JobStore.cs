@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Shield.Ingestion.Documents;
 using Shield.Ingestion.Events;
 using Shield.Ingestion.Persistence;
 using Shield.Ingestion.Streams;
@@ -55,6 +56,7 @@ public sealed partial class JobStore(
             row.Error = "The job could not be queued: " + ex.Message;
             row.CompletedAt = time.GetUtcNow();
             await db.SaveChangesAsync(CancellationToken.None);
+            await DocumentsFollowAsync(job.JobId, row.CompletedAt.Value, CancellationToken.None);
             LogEnqueueFailed(job.JobId, ex);
             throw new JobNotQueuedException(job.JobId, ex);
         }
@@ -63,44 +65,94 @@ public sealed partial class JobStore(
         return ToSnapshot(row);
     }
 
-    private async Task EnqueueAsync(NewJob job, DateTimeOffset now)
+    /// <summary>
+    /// Records a document's deletion job (PostgreSQL first, with whatever else the caller added to the context, then
+    /// Redis) and queues its one <see cref="DeleteDocumentMessage"/> entry, as <see cref="CreateAsync"/> queues chunks.
+    /// </summary>
+    /// <exception cref="JobNotQueuedException">Redis did not take the job; the durable row says so.</exception>
+    public async Task<JobSnapshot> CreateDeletionAsync(Guid jobId, string documentId, string metadataJson, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var row = new JobRow
+        {
+            Id = jobId,
+            Status = JobStatus.Queued,
+            SourceType = DeleteDocumentMessage.SourceType,
+            MetadataJson = metadataJson,
+            CreatedAt = now,
+        };
+        db.Jobs.Add(row);
+        await db.SaveChangesAsync(cancellationToken);
+
+        try
+        {
+            await EnqueueAsync(jobId, DeleteDocumentMessage.SourceType, chunksTotal: 0, metadataJson, now, entries: 1,
+                (traceParent, traceState) => [new DeleteDocumentMessage(jobId, documentId, traceParent, traceState).ToStreamFields()],
+                new JsonObject { ["document_id"] = documentId });
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            row.Status = JobStatus.Failed;
+            row.Error = "The deletion could not be queued: " + ex.Message;
+            row.CompletedAt = time.GetUtcNow();
+            await db.SaveChangesAsync(CancellationToken.None);
+            LogEnqueueFailed(jobId, ex);
+            throw new JobNotQueuedException(jobId, ex);
+        }
+
+        LogDeletionQueued(jobId, documentId);
+        return ToSnapshot(row);
+    }
+
+    private Task EnqueueAsync(NewJob job, DateTimeOffset now) =>
+        EnqueueAsync(job.JobId, job.SourceType, job.Chunks.Count, job.MetadataJson, now, job.Chunks.Count,
+            (traceParent, traceState) => job.Chunks.Select((chunk, index) => new ChunkMessage(job.JobId, index, ChunkIds.ForContent(chunk.Text),
+                chunk.Text, chunk.SourceUri, job.SourceType, chunk.MetadataJson, traceParent, TraceState: traceState).ToStreamFields()),
+            queuedData: null);
+
+    /// <summary>The job's hash, its stream entries and its <c>ingestion.queued</c> event, in one MULTI/EXEC.</summary>
+    /// <param name="streamEntries">The entries to append, given the trace context they carry.</param>
+    private async Task EnqueueAsync(Guid jobId, string sourceType, int chunksTotal, string metadataJson, DateTimeOffset now, int entries,
+        Func<string?, string?, IEnumerable<NameValueEntry[]>> streamEntries, JsonObject? queuedData)
     {
         // The publish span is the parent of every chunk's processing span in the Workers: the context travels in
         // each entry (W3C traceparent/tracestate), so one submission is one trace across both services.
-        using var publish = IngestionTelemetry.StartPublish(job.JobId, job.Chunks.Count);
+        using var publish = IngestionTelemetry.StartPublish(jobId, entries);
         var context = Activity.Current;
         var traceParent = context is { IdFormat: ActivityIdFormat.W3C } ? context.Id : null;
         var traceState = traceParent is null ? null : context!.TraceStateString;
         var database = redis.GetDatabase();
         var transaction = database.CreateTransaction();
-        var hash = JobKeys.Hash(job.JobId);
+        var hash = JobKeys.Hash(jobId);
         _ = transaction.HashSetAsync(hash,
         [
-            new("job_id", job.JobId.ToString()),
+            new("job_id", jobId.ToString()),
             new("status", JobStatus.Queued),
-            new("source_type", job.SourceType),
-            new("chunks_total", job.Chunks.Count),
+            new("source_type", sourceType),
+            new("chunks_total", chunksTotal),
             new("chunks_processed", 0),
             new("chunks_failed", 0),
             new("created_at", Iso(now)),
             new("created_at_ms", now.ToUnixTimeMilliseconds()),
-            new("metadata", job.MetadataJson),
+            new("metadata", metadataJson),
             // The job's finalisation entry, queued by its last chunk, carries these so it joins the job's trace.
             new("traceparent", traceParent ?? ""),
             new("tracestate", traceState ?? ""),
         ]);
-        for (var index = 0; index < job.Chunks.Count; index++)
+        foreach (var fields in streamEntries(traceParent, traceState))
         {
-            var chunk = job.Chunks[index];
-            var message = new ChunkMessage(job.JobId, index, ChunkIds.ForContent(chunk.Text), chunk.Text,
-                chunk.SourceUri, job.SourceType, chunk.MetadataJson, traceParent, TraceState: traceState);
-            _ = transaction.StreamAddAsync(IngestionStream.Key, message.ToStreamFields());
+            _ = transaction.StreamAddAsync(IngestionStream.Key, fields);
         }
-        var queued = new IngestionEvent(EventTypes.Queued, job.JobId.ToString(), now, new JsonObject
+        var data = new JsonObject
         {
-            ["chunks_total"] = job.Chunks.Count,
-            ["source_type"] = job.SourceType,
-        });
+            ["chunks_total"] = chunksTotal,
+            ["source_type"] = sourceType,
+        };
+        foreach (var (key, value) in queuedData ?? [])
+        {
+            data[key] = value?.DeepClone();
+        }
+        var queued = new IngestionEvent(EventTypes.Queued, jobId.ToString(), now, data);
         _ = transaction.StreamAddAsync(EventStream.Key,
         [
             new(EventStream.TypeField, queued.EventType),
@@ -114,7 +166,7 @@ public sealed partial class JobStore(
         }
 
         // Wake-ups are hints: a consumer that misses one still finds the entries on its next periodic read.
-        await database.PublishAsync(RedisChannel.Literal(IngestionStream.WakeChannel), job.Chunks.Count, CommandFlags.FireAndForget);
+        await database.PublishAsync(RedisChannel.Literal(IngestionStream.WakeChannel), entries, CommandFlags.FireAndForget);
         await database.PublishAsync(RedisChannel.Literal(EventStream.NotifyChannel), "queued", CommandFlags.FireAndForget);
     }
 
@@ -274,6 +326,7 @@ public sealed partial class JobStore(
                 .SetProperty(j => j.StartedAt, now)
                 .SetProperty(j => j.Status, j => j.Status == JobStatus.Queued ? JobStatus.Processing : j.Status),
                 cancellationToken);
+        await DocumentsFollowAsync(jobId, now, cancellationToken);
     }
 
     /// <summary>Records one chunk's outcome: see <see cref="RecordOutcomesAsync"/>.</summary>
@@ -392,18 +445,35 @@ public sealed partial class JobStore(
             terminal ? now : null, error, cancellationToken);
     }
 
+    /// <remarks>
+    /// The job's document, if it has one, follows in the same statement (<see cref="DocumentsFollowJobs"/>): processing
+    /// when the job's start is written, processed or failed when its end is. A job without a document pays one index
+    /// lookup for it.
+    /// </remarks>
     internal static Task WriteDurableCopyAsync(ShieldDbContext db, Guid jobId, int chunksProcessed, int chunksFailed, string status,
         DateTimeOffset startedAt, DateTimeOffset? completedAt, string? error, CancellationToken cancellationToken) =>
-        db.Database.ExecuteSqlInterpolatedAsync($"""
-            UPDATE jobs SET
-              chunks_processed = GREATEST(chunks_processed, {chunksProcessed}),
-              chunks_failed = GREATEST(chunks_failed, {chunksFailed}),
-              status = CASE WHEN status IN ('completed', 'failed', 'cancelled') THEN status ELSE {status} END,
-              started_at = COALESCE(started_at, {startedAt}),
-              completed_at = COALESCE(completed_at, {completedAt}),
-              error = COALESCE(error, {error})
-            WHERE id = {jobId}
-            """, cancellationToken);
+        db.Database.ExecuteSqlRawAsync(WriteDurableCopySql,
+            [jobId, chunksProcessed, chunksFailed, status, startedAt, completedAt!, error!, completedAt ?? startedAt], cancellationToken);
+
+    private static readonly string WriteDurableCopySql = """
+        WITH job AS (
+          UPDATE jobs SET
+            chunks_processed = GREATEST(chunks_processed, {1}),
+            chunks_failed = GREATEST(chunks_failed, {2}),
+            status = CASE WHEN status IN ('completed', 'failed', 'cancelled') THEN status ELSE {3} END,
+            started_at = COALESCE(started_at, {4}),
+            completed_at = COALESCE(completed_at, {5}),
+            error = COALESCE(error, {6})
+          WHERE id = {0}
+          RETURNING id, status, error)
+        """ + "\n" + DocumentsFollowJobs.Statement("{7}");
+
+    /// <summary>Brings the job's document (if any) in step with the job's durable row, after a write that changed its state.</summary>
+    private Task DocumentsFollowAsync(Guid jobId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlRawAsync(DocumentsFollowSql, [jobId, now], cancellationToken);
+
+    private static readonly string DocumentsFollowSql =
+        "WITH job AS (SELECT id, status, error FROM jobs WHERE id = {0})\n" + DocumentsFollowJobs.Statement("{1}");
 
     /// <summary>
     /// Ends a job once its finalisation is done (see <c>finalize_job.lua</c>): completed, or failed when a chunk failed,
@@ -460,6 +530,7 @@ public sealed partial class JobStore(
         {
             await db.Jobs.Where(j => j.Id == jobId && j.Status != JobStatus.Completed && j.Status != JobStatus.Failed)
                 .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Cancelled).SetProperty(j => j.CompletedAt, now), cancellationToken);
+            await DocumentsFollowAsync(jobId, now, cancellationToken);
             LogJobCancelled(jobId);
         }
         var job = await GetAsync(jobId, cancellationToken);
@@ -504,6 +575,7 @@ public sealed partial class JobStore(
                   chunks_failed = GREATEST(0, chunks_failed - {requeued})
                 WHERE id = {jobId} AND status <> 'cancelled'
                 """, cancellationToken);
+            await DocumentsFollowAsync(jobId, time.GetUtcNow(), cancellationToken);
             await database.PublishAsync(RedisChannel.Literal(IngestionStream.WakeChannel), requeued, CommandFlags.FireAndForget);
             LogRequeued(jobId, requeued);
         }
@@ -550,6 +622,9 @@ public sealed partial class JobStore(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} queued with {ChunkCount} chunks from {SourceType}")]
     private partial void LogJobQueued(Guid jobId, int chunkCount, string sourceType);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deletion job {JobId} queued for document {DocumentId}")]
+    private partial void LogDeletionQueued(Guid jobId, string documentId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} {Status}: {Processed} processed, {Failed} failed of {Total}")]
     private partial void LogJobEnded(Guid jobId, string status, int processed, int failed, int total);

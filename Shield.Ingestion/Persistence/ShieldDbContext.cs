@@ -2,7 +2,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Shield.Ingestion.Persistence;
 
-/// <summary>Shield's PostgreSQL schema: durable jobs, processed chunks and the embedded vector store.</summary>
+/// <summary>Shield's PostgreSQL schema: durable jobs, documents, processed chunks and the embedded vector store.</summary>
 public sealed class ShieldDbContext(DbContextOptions<ShieldDbContext> options) : DbContext(options)
 {
     public DbSet<JobRow> Jobs => Set<JobRow>();
@@ -15,6 +15,8 @@ public sealed class ShieldDbContext(DbContextOptions<ShieldDbContext> options) :
     public DbSet<GraphRelationshipFragmentRow> GraphRelationshipFragments => Set<GraphRelationshipFragmentRow>();
     public DbSet<JobGraphChangeRow> JobGraphChanges => Set<JobGraphChangeRow>();
     public DbSet<ModelCacheEntryRow> ModelCache => Set<ModelCacheEntryRow>();
+    public DbSet<DocumentRow> Documents => Set<DocumentRow>();
+    public DbSet<DocumentJobRow> DocumentJobs => Set<DocumentJobRow>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -156,6 +158,41 @@ public sealed class ShieldDbContext(DbContextOptions<ShieldDbContext> options) :
             entry.Property(e => e.CreatedAt).HasColumnName("created_at");
             entry.Property(e => e.LastUsedAt).HasColumnName("last_used_at");
             entry.HasIndex(e => e.LastUsedAt);
+        });
+
+        modelBuilder.Entity<DocumentRow>(document =>
+        {
+            document.ToTable("documents");
+            document.HasKey(d => d.Id);
+            document.Property(d => d.Id).HasColumnName("id").HasMaxLength(64);
+            document.Property(d => d.Status).HasColumnName("status").HasMaxLength(32);
+            document.Property(d => d.SourceName).HasColumnName("source_name").HasMaxLength(1024);
+            document.Property(d => d.ContentType).HasColumnName("content_type").HasMaxLength(128);
+            document.Property(d => d.SizeBytes).HasColumnName("size_bytes");
+            document.Property(d => d.ContentLength).HasColumnName("content_length");
+            document.Property(d => d.ContentSummary).HasColumnName("content_summary");
+            document.Property(d => d.ChunkCount).HasColumnName("chunk_count");
+            document.Property(d => d.Error).HasColumnName("error");
+            document.Property(d => d.CreatedAt).HasColumnName("created_at");
+            document.Property(d => d.UpdatedAt).HasColumnName("updated_at");
+            document.Property(d => d.Version).IsRowVersion();
+            // GET /documents pages newest first, with or without a status filter.
+            document.HasIndex(d => new { d.CreatedAt, d.Id });
+            document.HasIndex(d => new { d.Status, d.CreatedAt, d.Id });
+        });
+
+        modelBuilder.Entity<DocumentJobRow>(link =>
+        {
+            link.ToTable("document_jobs");
+            link.HasKey(l => new { l.DocumentId, l.JobId });
+            link.Property(l => l.DocumentId).HasColumnName("document_id").HasMaxLength(64);
+            link.Property(l => l.JobId).HasColumnName("job_id");
+            link.Property(l => l.Kind).HasColumnName("kind").HasMaxLength(16);
+            link.Property(l => l.CreatedAt).HasColumnName("created_at");
+            // A job's progress finds its document by the job id (JobStore's durable writes).
+            link.HasIndex(l => l.JobId);
+            link.HasOne<DocumentRow>().WithMany().HasForeignKey(l => l.DocumentId).OnDelete(DeleteBehavior.Cascade);
+            link.HasOne<JobRow>().WithMany().HasForeignKey(l => l.JobId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 }

@@ -149,7 +149,7 @@ public sealed partial class CliEndToEndTests(ShieldStackFixture stack) : IDispos
         var longPath = Path.Combine(folder, "notes", "beta.txt");
         await File.WriteAllTextAsync(shortPath, $"# Alpha\n\n{marker}: Ada Lovelace wrote the first program.\n");
         var prose = SampleText.Prose(2200, seed: 5, marker: marker);
-        Assert.InRange(new Shield.Cli.Chunking.TokenChunker().Tokenizer.CountTokens(prose), 2201, 3299);
+        Assert.InRange(new Shield.Documents.Chunking.TokenChunker().Tokenizer.CountTokens(prose), 2201, 3299);
         await File.WriteAllTextAsync(longPath, prose);
         return (shortPath, longPath);
     }

@@ -1,4 +1,5 @@
 using Shield.Cli.Chunking;
+using Shield.Documents.Chunking;
 
 namespace Shield.Tests.Cli;
 

@@ -38,6 +38,7 @@ public sealed partial class ChunkHandler(
         var run = 0;
         var messages = new ChunkMessage?[entries.Length];
         var finalizations = new FinalizeMessage?[entries.Length];
+        var deletions = new DeleteDocumentMessage?[entries.Length];
         for (var i = 0; i < entries.Length; i++)
         {
             if (FinalizeMessage.TryRead(entries[i], out finalizations[i]))
@@ -47,6 +48,16 @@ public sealed partial class ChunkHandler(
                     await DeadLetterAsync(entries[i].Id, entries[i].Values ?? [], "a finalisation entry without a job id", attempts: 1);
                     await AcknowledgeAsync(entries[i].Id);
                     LogMalformedEntry(entries[i].Id.ToString(), "a finalisation entry without a job id");
+                }
+                continue;
+            }
+            if (DeleteDocumentMessage.TryRead(entries[i], out deletions[i]))
+            {
+                if (deletions[i] is null)
+                {
+                    await DeadLetterAsync(entries[i].Id, entries[i].Values ?? [], "a deletion entry without a job or document id", attempts: 1);
+                    await AcknowledgeAsync(entries[i].Id);
+                    LogMalformedEntry(entries[i].Id.ToString(), "a deletion entry without a job or document id");
                 }
                 continue;
             }
@@ -70,6 +81,12 @@ public sealed partial class ChunkHandler(
                 {
                     return (i, run);
                 }
+                continue;
+            }
+            if (deletions[i] is { } deletion)
+            {
+                run++;
+                await HandleDeletionAsync(entries[i], deletion, consumer, drainToken);
                 continue;
             }
             if (messages[i] is not { } message)
@@ -302,6 +319,17 @@ public sealed partial class ChunkHandler(
         }
     }
 
+    /// <summary>
+    /// A document's deletion (<see cref="DeleteDocumentMessage"/>, queued by the Api's <c>DELETE /documents/{id}</c>).
+    /// The deletion service that removes the document's chunks and rebuilds its part of the graph replaces this body;
+    /// until then the entry is acknowledged (so it is neither redelivered nor dead-lettered) and the deletion job stays queued.
+    /// </summary>
+    private async Task HandleDeletionAsync(StreamEntry entry, DeleteDocumentMessage deletion, string consumer, CancellationToken drainToken)
+    {
+        LogDeletionNotHandled(deletion.DocumentId, deletion.JobId, consumer);
+        await AcknowledgeAsync(entry.Id);
+    }
+
     /// <summary>Refreshes a long-running entry's claim every third of the task timeout, until cancelled.</summary>
     private async Task KeepClaimedAsync(RedisValue entryId, string consumer, CancellationToken cancellationToken)
     {
@@ -447,6 +475,9 @@ public sealed partial class ChunkHandler(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Chunk {ChunkIndex} of job {JobId} was delivered {Deliveries} times without finishing; dead-lettered")]
     private partial void LogPoison(Guid jobId, int chunkIndex, int deliveries);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Deletion of document {DocumentId} (job {JobId}) received by {Consumer}; this Workers version does not delete documents yet, so the entry is acknowledged and the job stays queued")]
+    private partial void LogDeletionNotHandled(string documentId, Guid jobId, string consumer);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Stream entry {EntryId} is not a chunk message ({Problem}); dead-lettered")]
     private partial void LogMalformedEntry(string entryId, string problem);

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.AI;
 using Npgsql;
+using Shield.Ingestion.Documents;
 using Shield.Ingestion.Persistence;
 using Shield.Ingestion.Streams;
 using Shield.Knowledge;
@@ -79,7 +80,9 @@ public sealed partial class LightRagChunkProcessor(
         {
             var payload = new JsonObject
             {
-                ["id"] = chunk.ChunkId, ["full_doc_id"] = chunk.JobId.ToString(), ["file_path"] = chunk.SourceUri, ["content"] = content,
+                // LightRAG's full_doc_id: the document the chunk was cut from (POST /documents), else the job that sent it.
+                ["id"] = chunk.ChunkId, ["full_doc_id"] = DocumentMetadata.DocumentIdOf(chunk.MetadataJson) ?? chunk.JobId.ToString(),
+                ["file_path"] = chunk.SourceUri, ["content"] = content,
             };
             await vectors.UpsertAsync(VectorCollections.Chunks, new VectorPoint(chunk.ChunkId, vector, content, payload.ToJsonString()), cancellationToken);
         }

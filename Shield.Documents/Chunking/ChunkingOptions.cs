@@ -1,4 +1,4 @@
-namespace Shield.Cli.Chunking;
+namespace Shield.Documents.Chunking;
 
 /// <summary>
 /// LightRAG's token chunking defaults (<c>chunk_token_size</c> 1200, <c>chunk_overlap_token_size</c> 100) and its
