@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using Shield.Contracts.Jobs;
 using Shield.Ingestion.Events;
 using Shield.Ingestion.Jobs;
 using Shield.Ingestion.Persistence;
