@@ -3,6 +3,9 @@ using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using Shield.Contracts;
+using Shield.Contracts.Ingestion;
+using Shield.Contracts.Jobs;
 
 namespace Shield.Cli.Api;
 
@@ -37,17 +40,17 @@ public sealed class ShieldApiClient : IDisposable
 
     public Uri BaseAddress => _settings.BaseAddress;
 
-    public async Task<IngestAccepted> SubmitAsync(IngestRequest request, CancellationToken cancellationToken)
+    public async Task<IngestionAccepted> SubmitAsync(IngestionRequest request, CancellationToken cancellationToken)
     {
         using var message = new HttpRequestMessage(HttpMethod.Post, "lightrag/ingest-async")
         {
-            Content = JsonContent.Create(request, options: ApiJson.Options),
+            Content = JsonContent.Create(request, options: ContractJson.Options),
         };
         if (!string.IsNullOrEmpty(_settings.ApiKey))
         {
             message.Headers.Add("X-Api-Key", _settings.ApiKey);
         }
-        return await SendAsync<IngestAccepted>(message, cancellationToken);
+        return await SendAsync<IngestionAccepted>(message, cancellationToken);
     }
 
     public async Task<JobSnapshot> GetJobAsync(string jobId, CancellationToken cancellationToken)
@@ -114,7 +117,7 @@ public sealed class ShieldApiClient : IDisposable
         await ThrowIfErrorAsync(response, timeout.Token);
         try
         {
-            return await response.Content.ReadFromJsonAsync<T>(ApiJson.Options, timeout.Token)
+            return await response.Content.ReadFromJsonAsync<T>(ContractJson.Options, timeout.Token)
                 ?? throw new ShieldApiException(new ProblemDocument((int)response.StatusCode, "Empty answer", null, new Dictionary<string, string[]>()));
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
