@@ -143,7 +143,9 @@ public sealed class IngestCommand : ShieldCommand
     /// <returns>The exit code when interrupted; null when every job was followed to its end.</returns>
     private async Task<int?> FollowAllAsync(ShieldApiClient api, List<FileJob> jobs, CancellationToken cancellationToken)
     {
-        await using IProgressView view = Console.Interactive ? new AnsiProgressView(Console.Out, jobs) : new PlainProgressView(Console.Out);
+        await using IProgressView view = Console.Terminal is { } terminal
+            ? new LiveProgressView(terminal, jobs, _follow.Time)
+            : new PlainProgressView(Console.Out);
         var follower = new JobFollower(api, view, _follow);
         using var streams = new SemaphoreSlim(_follow.MaxConcurrentStreams);
         try

@@ -79,7 +79,7 @@ public sealed class JobFollower(ShieldApiClient api, IProgressView view, FollowO
                     return;
                 }
             }
-            await Task.Delay(options.PollInterval, cancellationToken);
+            await Task.Delay(options.PollInterval, options.Time, cancellationToken);
         }
     }
 
@@ -106,4 +106,7 @@ public sealed record FollowOptions
 
     /// <summary>Jobs whose event streams are read at once; the rest wait their turn (their streams replay from the start).</summary>
     public int MaxConcurrentStreams { get; init; } = 8;
+
+    /// <summary>The clock that paces polling and that the live view's elapsed and remaining times read.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 }
