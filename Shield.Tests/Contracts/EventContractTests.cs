@@ -1,15 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Shield.Contracts.Events;
 using Shield.Contracts.Jobs;
 using Shield.Ingestion.Events;
 using Shield.Ingestion.Jobs;
-using Shield.Ingestion.Persistence;
 using Shield.Tests.Infrastructure;
-using StackExchange.Redis;
 
 namespace Shield.Tests.Contracts;
 
@@ -32,24 +28,13 @@ public sealed class EventContractTests(ShieldStackFixture stack) : IAsyncLifetim
     };
 
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero));
-    private ConnectionMultiplexer _redis = null!;
-    private ShieldDbContext _db = null!;
-    private JobStore _store = null!;
+    private IsolatedJobStore _isolated = null!;
+    private JobStore Store => _isolated.Store;
 
-    public async Task InitializeAsync()
-    {
-        // Redis database 2: no worker reads there, and the job store tests use database 1.
-        _redis = await ConnectionMultiplexer.ConnectAsync(stack.RedisConnectionString + ",defaultDatabase=2,allowAdmin=true");
-        await _redis.GetServers()[0].FlushDatabaseAsync(2);
-        _db = new ShieldDbContext(new DbContextOptionsBuilder<ShieldDbContext>().UseNpgsql(stack.PostgresConnectionString).Options);
-        _store = new JobStore(_redis, _db, _clock, NullLogger<JobStore>.Instance);
-    }
+    // Redis database 2: no worker reads there, and the job store tests use database 1.
+    public async Task InitializeAsync() => _isolated = await IsolatedJobStore.CreateAsync(stack, database: 2, _clock);
 
-    public async Task DisposeAsync()
-    {
-        await _db.DisposeAsync();
-        await _redis.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _isolated.DisposeAsync();
 
     [Fact]
     public async Task Every_job_event_the_scripts_write_reads_strictly_into_its_contract_record()
@@ -57,19 +42,19 @@ public sealed class EventContractTests(ShieldStackFixture stack) : IAsyncLifetim
         var failing = await CreateAsync(chunks: 3);
         var completing = await CreateAsync(chunks: 1);
         var cancelled = await CreateAsync(chunks: 2);
-        await _store.BeginChunksAsync([failing, completing, cancelled], CancellationToken.None);
+        await Store.BeginChunksAsync([failing, completing, cancelled], CancellationToken.None);
         _clock.Advance(TimeSpan.FromSeconds(2));
-        await _store.RecordOutcomesAsync(
+        await Store.RecordOutcomesAsync(
         [
             new(failing, 0, Succeeded: true, Error: null, default),
             new(failing, 1, Succeeded: false, Error: "ValueError: bad chunk", default),
             new(completing, 0, Succeeded: true, Error: null, default),
             new(failing, 2, Succeeded: true, Error: null, default),
         ], FinishedJobTtl, CancellationToken.None);
-        await _store.CancelAsync(cancelled, FinishedJobTtl, CancellationToken.None);
+        await Store.CancelAsync(cancelled, FinishedJobTtl, CancellationToken.None);
 
         var events = new List<(IngestionEvent Event, object Data)>();
-        foreach (var entry in await _redis.GetDatabase().StreamRangeAsync(EventStream.Key))
+        foreach (var entry in await _isolated.Redis.StreamRangeAsync(EventStream.Key))
         {
             var e = JsonSerializer.Deserialize<IngestionEvent>(entry[EventStream.PayloadField].ToString(), Strict)!;
             Assert.Equal(entry[EventStream.TypeField].ToString(), e.EventType);
@@ -102,7 +87,7 @@ public sealed class EventContractTests(ShieldStackFixture stack) : IAsyncLifetim
     {
         var job = new NewJob(Guid.CreateVersion7(), "contract", "{}",
             [.. Enumerable.Range(0, chunks).Select(i => new NewChunk($"Contract chunk {i} {Guid.NewGuid():N}", $"test://{i}", "{}"))]);
-        await _store.CreateAsync(job, CancellationToken.None);
+        await Store.CreateAsync(job, CancellationToken.None);
         return job.JobId;
     }
 }
