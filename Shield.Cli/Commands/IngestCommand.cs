@@ -40,6 +40,17 @@ public sealed class IngestCommand : ShieldCommand
         _follow = follow;
         Arguments.Add(_paths);
         Options.Add(_sourceType);
+        // The parser hands a misspelt option (--source-typ) to the paths, which take any word: say what it is.
+        _paths.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens.Select(t => t.Value))
+            {
+                if (token.Length > 1 && token[0] == '-' && !File.Exists(token) && !Directory.Exists(token))
+                {
+                    result.AddError($"Unrecognized option '{token}'.");
+                }
+            }
+        });
         _sourceType.Validators.Add(result =>
         {
             if (string.IsNullOrWhiteSpace(result.GetValueOrDefault<string>())) result.AddError("--source-type must not be empty.");

@@ -14,6 +14,9 @@ public sealed class LiveProgressView : IProgressView
 {
     private const int BarWidth = 30;
 
+    /// <summary>How far back the remaining time's speed estimate looks.</summary>
+    private static readonly TimeSpan SpeedWindow = TimeSpan.FromMinutes(10);
+
     private readonly IAnsiConsole _terminal;
     private readonly Lock _lock = new();
     private readonly Dictionary<FileJob, ProgressTask> _tasks = [];
@@ -41,6 +44,8 @@ public sealed class LiveProgressView : IProgressView
                     foreach (var job in jobs)
                     {
                         var task = context.AddTask(Markup.Escape(job.DisplayName), autoStart: false, maxValue: job.Total);
+                        // Spectre estimates the speed from the last 30 s by default; a chunk can take longer than that.
+                        task.MaxSamplingAge = SpeedWindow;
                         _tasks[job] = task;
                         Update(task, job);
                     }

@@ -38,6 +38,7 @@ public sealed class CliCommandLineTests : IDisposable
     [InlineData(new[] { "frobnicate" }, "error: Unrecognized command or argument 'frobnicate'.", "shield")]
     [InlineData(new[] { "ingest" }, "error: Required argument 'paths' missing for command: 'ingest'.", "shield ingest")]
     [InlineData(new[] { "ingest", "no-such-folder-here" }, "error: No such file or folder: no-such-folder-here", "shield ingest")]
+    [InlineData(new[] { "ingest", "--source-typ", "file", "." }, "error: Unrecognized option '--source-typ'.", "shield ingest")]
     [InlineData(new[] { "ingest", ".", "--source-type", " " }, "error: --source-type must not be empty.", "shield ingest")]
     [InlineData(new[] { "status", "x", "--colour", "red" }, "error: Unrecognized command or argument '--colour'.", "shield status")]
     [InlineData(new[] { "status", "a", "b" }, "error: Unrecognized command or argument 'b'.", "shield status")]

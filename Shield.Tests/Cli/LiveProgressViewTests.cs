@@ -25,15 +25,15 @@ public sealed class LiveProgressViewTests : IDisposable
     {
         await using var view = new LiveProgressView(_terminal, [_alpha, _beta], _clock);
         Apply(view, _alpha, EventTypes.Started, new JobStartedData(2));
-        _clock.Advance(TimeSpan.FromSeconds(10));
+        _clock.Advance(TimeSpan.FromSeconds(90));
         Apply(view, _alpha, EventTypes.Progress, new JobProgressData(1, 0, 2, 50));
 
         await Eventually.TrueAsync(() => Task.FromResult(_terminal.RowOf("docs/alpha.md").Contains("1/2 chunks")), TimeSpan.FromSeconds(10),
             "the terminal never showed alpha's progress");
 
-        // One chunk in the ten seconds since the job started: the other needs about ten more.
+        // One chunk in the minute and a half since the job started: the other needs about as long again.
         var alpha = _terminal.RowOf("docs/alpha.md");
-        AssertRow(@"^[⣷⣯⣟⡿⢿⣻⣽⣾] docs/alpha\.md +━{30} +50% 1/2 chunks  processing +00:00:10 00:00:10$", alpha);
+        AssertRow(@"^[⣷⣯⣟⡿⢿⣻⣽⣾] docs/alpha\.md +━{30} +50% 1/2 chunks  processing +00:01:30 00:01:30$", alpha);
         Assert.Contains($"{Yellow}━━━", _terminal.StyledRowOf("docs/alpha.md"));
         // Beta is still queued: no spinner, and no clock until it starts.
         AssertRow(@"^docs/notes/beta\.txt +━{30} +0% 0/4 chunks  queued +--:--:-- --:--:--$", _terminal.RowOf("docs/notes/beta.txt"));
