@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Shield.Contracts.Events;
+using Shield.Contracts.Jobs;
 using Shield.Ingestion.Events;
 using Shield.Ingestion.Persistence;
 using Shield.Ingestion.Streams;
@@ -96,15 +97,11 @@ public sealed partial class JobStore(
                 chunk.SourceUri, job.SourceType, chunk.MetadataJson, traceParent, TraceState: traceState);
             _ = transaction.StreamAddAsync(IngestionStream.Key, message.ToStreamFields());
         }
-        var queued = new IngestionEvent(EventTypes.Queued, job.JobId.ToString(), now, new JsonObject
-        {
-            ["chunks_total"] = job.Chunks.Count,
-            ["source_type"] = job.SourceType,
-        });
+        var queued = IngestionEvent.Create(EventTypes.Queued, job.JobId, now, new JobQueuedData(job.Chunks.Count, job.SourceType));
         _ = transaction.StreamAddAsync(EventStream.Key,
         [
             new(EventStream.TypeField, queued.EventType),
-            new(EventStream.JobField, queued.JobId),
+            new(EventStream.JobField, job.JobId.ToString()),
             new(EventStream.PayloadField, queued.ToJson()),
         ], maxLength: IngestionEventLog.RetainedEvents, useApproximateMaxLength: true);
 
