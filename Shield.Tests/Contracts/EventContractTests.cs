@@ -51,6 +51,9 @@ public sealed class EventContractTests(ShieldStackFixture stack) : IAsyncLifetim
             new(completing, 0, Succeeded: true, Error: null, default),
             new(failing, 2, Succeeded: true, Error: null, default),
         ], FinishedJobTtl, CancellationToken.None);
+        // The terminal events come from the job's end, once its finalisation is done (finalize_job.lua).
+        await Store.EndAsync(failing, FinishedJobTtl, failure: null, CancellationToken.None);
+        await Store.EndAsync(completing, FinishedJobTtl, failure: null, CancellationToken.None);
         await Store.CancelAsync(cancelled, FinishedJobTtl, CancellationToken.None);
 
         var events = new List<(IngestionEvent Event, object Data)>();
