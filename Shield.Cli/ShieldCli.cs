@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Shield.Cli.Commands;
 using Shield.Cli.Progress;
 
@@ -6,71 +7,57 @@ namespace Shield.Cli;
 /// <summary>The <c>shield</c> command line, callable in process (the tests do) as well as from <c>Program</c>.</summary>
 public static class ShieldCli
 {
-    public const string Usage = """
-        shield: feed documents to Shield and follow its jobs.
+    public const string Name = "shield";
 
-        Usage:
-          shield ingest <files or folders>... [--api URL] [--api-key KEY] [--source-type TYPE]
-          shield status <job_id> [--api URL] [--api-key KEY]
-          shield watch [--job JOB_ID] [--api URL] [--api-key KEY]
+    private const string Description = """
+        Feed documents to Shield and follow its jobs.
 
-        The API defaults to $SHIELD_API, else http://localhost:8000; the key to $SHIELD_API_KEY.
-        `shield <command> --help` describes a command.
+        Exit codes: 0 done, 1 a job did not complete or the API refused or could not be reached,
+        2 a wrong command line, 130 interrupted (Ctrl+C).
         """;
+
+    /// <summary>
+    /// Every command, each in its own file under <c>Commands/</c>: a command is added by writing its
+    /// <see cref="ShieldCommand"/> and listing it here.
+    /// </summary>
+    public static RootCommand CreateCommand(CliConsole console, FollowOptions follow)
+    {
+        var api = new ApiOptions();
+        return new RootCommand(Description)
+        {
+            HelpName = Name,
+            Options = { api.Url, api.Key },
+            Subcommands =
+            {
+                new IngestCommand(console, api, follow),
+                new StatusCommand(console, api),
+                new WatchCommand(console, api),
+            },
+        };
+    }
 
     /// <summary>Runs one command; plain output (no redrawing), as when the output is not a terminal.</summary>
     public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken) =>
-        RunAsync(args, new CliConsole(output, error, Interactive: false), new FollowOptions(), cancellationToken);
+        RunAsync(args, new CliConsole(output, error), new FollowOptions(), cancellationToken);
 
-    public static async Task<int> RunAsync(string[] args, CliConsole console, FollowOptions follow, CancellationToken cancellationToken)
+    /// <param name="processTermination">
+    /// How long a command may take to stop after Ctrl+C or SIGTERM before the process exits 130 anyway; null (in
+    /// process) leaves signals alone and stops only on <paramref name="cancellationToken"/>.
+    /// </param>
+    public static async Task<int> RunAsync(
+        string[] args, CliConsole console, FollowOptions follow, CancellationToken cancellationToken, TimeSpan? processTermination = null)
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        var parse = CreateCommand(console, follow).Parse(args);
+        if (parse.Errors.Count > 0 && parse.Action is not { ClearsParseErrors: true })
         {
-            await (args.Length == 0 ? console.Error : console.Out).WriteLineAsync(Usage);
-            return args.Length == 0 ? ExitCodes.Usage : ExitCodes.Success;
-        }
-
-        var command = args[0];
-        var rest = args.Skip(1);
-        try
-        {
-            switch (command)
-            {
-                case IngestCommand.Name:
-                    {
-                        var line = CommandLine.Parse(rest, command, ApiOptions.ApiOption, ApiOptions.ApiKeyOption, IngestCommand.SourceTypeOption);
-                        return line.Help ? await HelpAsync(console, IngestCommand.Usage) : await new IngestCommand(console, follow).RunAsync(line, cancellationToken);
-                    }
-                case StatusCommand.Name:
-                    {
-                        var line = CommandLine.Parse(rest, command, ApiOptions.ApiOption, ApiOptions.ApiKeyOption);
-                        return line.Help ? await HelpAsync(console, StatusCommand.Usage) : await new StatusCommand(console).RunAsync(line, cancellationToken);
-                    }
-                case WatchCommand.Name:
-                    {
-                        var line = CommandLine.Parse(rest, command, ApiOptions.ApiOption, ApiOptions.ApiKeyOption, WatchCommand.JobOption);
-                        return line.Help ? await HelpAsync(console, WatchCommand.Usage) : await new WatchCommand(console).RunAsync(line, cancellationToken);
-                    }
-                default:
-                    throw new CommandLineException($"Unknown command '{command}'.");
-            }
-        }
-        catch (CommandLineException ex)
-        {
-            await console.Error.WriteLineAsync($"error: {ex.Message}");
-            await console.Error.WriteLineAsync("Run `shield --help` for usage.");
+            await UsageErrors.WriteAsync(console.Error, parse, parse.Errors.Select(e => e.Message));
             return ExitCodes.Usage;
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        return await parse.InvokeAsync(new InvocationConfiguration
         {
-            await console.Error.WriteLineAsync("Interrupted.");
-            return ExitCodes.Interrupted;
-        }
-    }
-
-    private static async Task<int> HelpAsync(CliConsole console, string usage)
-    {
-        await console.Out.WriteLineAsync(usage);
-        return ExitCodes.Success;
+            Output = console.Out,
+            Error = console.Error,
+            ProcessTerminationTimeout = processTermination,
+        }, cancellationToken);
     }
 }

@@ -54,17 +54,28 @@ public static class IngestionTelemetry
     /// The consumer span of a job's finalisation: a child of the job's publish span, like its chunks, so the job's
     /// trace ends with its summaries and vectors.
     /// </summary>
-    public static Activity? StartFinalize(FinalizeMessage message, string entryId, string consumer)
+    public static Activity? StartFinalize(FinalizeMessage message, string entryId, string consumer) =>
+        StartJobStep("finalize job", message.JobId, message.TraceParent, message.TraceState, entryId, consumer);
+
+    /// <summary>The consumer span of a document's deletion: the whole of its job, under the DELETE request's publish span.</summary>
+    public static Activity? StartDeletion(DeleteDocumentMessage message, string entryId, string consumer)
     {
-        ActivityContext.TryParse(message.TraceParent, message.TraceState, out var parent);
-        var activity = ActivitySource.StartActivity("finalize job", ActivityKind.Consumer, parent);
+        var activity = StartJobStep("delete document", message.JobId, message.TraceParent, message.TraceState, entryId, consumer);
+        activity?.SetTag("shield.document_id", message.DocumentId);
+        return activity;
+    }
+
+    private static Activity? StartJobStep(string name, Guid jobId, string? traceParent, string? traceState, string entryId, string consumer)
+    {
+        ActivityContext.TryParse(traceParent, traceState, out var parent);
+        var activity = ActivitySource.StartActivity(name, ActivityKind.Consumer, parent);
         activity?.SetTag("messaging.system", "redis");
         activity?.SetTag("messaging.operation.type", "process");
         activity?.SetTag("messaging.destination.name", IngestionStream.Key);
         activity?.SetTag("messaging.consumer.group.name", IngestionStream.ConsumerGroup);
         activity?.SetTag("messaging.message.id", entryId);
         activity?.SetTag("messaging.client.id", consumer);
-        activity?.SetTag("shield.job_id", message.JobId.ToString());
+        activity?.SetTag("shield.job_id", jobId.ToString());
         return activity;
     }
 }

@@ -78,7 +78,7 @@ public sealed class DetailedHealth(
     public async Task<DetailedHealthReport> CheckAsync(CancellationToken cancellationToken)
     {
         var redisHealth = await CheckRedisAsync();
-        var postgresHealth = await CheckPostgresAsync(cancellationToken);
+        var (postgresHealth, cacheRows, cacheBytes) = await ProbePostgresAsync(cancellationToken);
         var heartbeats = redisHealth.Status == "up" ? await HeartbeatsAsync() : [];
         var pool = redisHealth.Status == "up"
             ? await WorkerPoolAsync(heartbeats)
@@ -89,7 +89,7 @@ public sealed class DetailedHealth(
             : pool.Status != "up" || modelBackend.Status != "up" ? "degraded"
             : "healthy";
         return new DetailedHealthReport(status, time.GetUtcNow(), redisHealth, postgresHealth,
-            VectorStore(heartbeats), modelBackend, pool, await ModelCacheAsync(heartbeats, postgresHealth.Status == "up", cancellationToken),
+            VectorStore(heartbeats), modelBackend, pool, ModelCache(heartbeats, cacheRows, cacheBytes),
             keys.IsOpen ? "open" : "keys", streams.Health);
     }
 
@@ -106,19 +106,43 @@ public sealed class DetailedHealth(
         }
     }
 
-    private async Task<DependencyHealth> CheckPostgresAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// One query on a plain connection, answered within <see cref="ProbeTimeout"/> or reported down: a health probe must
+    /// not ride the DbContext's retrying execution strategy, which waits out an outage for minutes. It also reads the
+    /// model cache's size (the planner's row estimate and the table's bytes: an exact count would scan millions of rows).
+    /// </summary>
+    private async Task<(DependencyHealth Health, long? CacheRows, long? CacheBytes)> ProbePostgresAsync(CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ProbeTimeout);
+        var connection = db.Database.GetDbConnection();
         try
         {
-            await db.Database.ExecuteSqlRawAsync("SELECT 1", cancellationToken);
-            return new("up", Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 2), null);
+            await connection.OpenAsync(timeout.Token);
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT (SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE oid = to_regclass('model_cache')),
+                       pg_total_relation_size(to_regclass('model_cache'))
+                """;
+            await using var reader = await command.ExecuteReaderAsync(timeout.Token);
+            await reader.ReadAsync(timeout.Token);
+            var rows = reader.IsDBNull(0) ? (long?)null : reader.GetInt64(0);
+            var bytes = reader.IsDBNull(1) ? (long?)null : reader.GetInt64(1);
+            return (new("up", Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 2), null), rows, bytes);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            return new("down", null, ex.GetBaseException().Message);
+            var error = ex is OperationCanceledException ? $"no answer within {ProbeTimeout.TotalSeconds:0} s" : ex.GetBaseException().Message;
+            return (new("down", null, error), null, null);
+        }
+        finally
+        {
+            await connection.CloseAsync();
         }
     }
+
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
 
     private async Task<List<WorkerHeartbeat>> HeartbeatsAsync()
     {
@@ -186,25 +210,8 @@ public sealed class DetailedHealth(
         return new("ollama", string.Join("; ", servers), reported, failing.Count > 0 ? "degraded" : "up", failing);
     }
 
-    private async Task<ModelCacheHealth> ModelCacheAsync(List<WorkerHeartbeat> heartbeats, bool postgresUp, CancellationToken cancellationToken)
-    {
-        var workers = heartbeats.Select(h => h.ModelCache).OfType<ModelCacheReport>().Aggregate(ModelCacheReport.None, (a, b) => a + b);
-        long? entries = null, size = null;
-        if (postgresUp)
-        {
-            // The planner's estimate and the table's size on disk: exact counts would scan a cache of millions of rows.
-            var stats = await db.Database.SqlQuery<TableSize>($"""
-                SELECT GREATEST(reltuples, 0)::bigint AS "Rows", pg_total_relation_size(oid) AS "Bytes" FROM pg_class WHERE relname = 'model_cache'
-                """).ToListAsync(cancellationToken);
-            if (stats is [var table])
-            {
-                (entries, size) = (table.Rows, table.Bytes);
-            }
-        }
-        return new ModelCacheHealth("postgresql", entries, size, workers);
-    }
-
-    private sealed record TableSize(long Rows, long Bytes);
+    private static ModelCacheHealth ModelCache(List<WorkerHeartbeat> heartbeats, long? rows, long? bytes) =>
+        new("postgresql", rows, bytes, heartbeats.Select(h => h.ModelCache).OfType<ModelCacheReport>().Aggregate(ModelCacheReport.None, (a, b) => a + b));
 
     private static IReadOnlyList<string> Reported(List<WorkerHeartbeat> heartbeats, Func<WorkerHeartbeat, string> select) =>
         [.. heartbeats.Select(select).Where(s => s.Length > 0).Distinct().Order()];

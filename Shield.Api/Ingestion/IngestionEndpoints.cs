@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Shield.Api.Security;
+using Shield.Contracts.Ingestion;
 using Shield.Ingestion.Jobs;
 
 namespace Shield.Api.Ingestion;

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
+using Shield.Contracts.Ingestion;
 using Shield.Ingestion.Jobs;
 
 namespace Shield.Api.Ingestion;
@@ -13,8 +14,8 @@ namespace Shield.Api.Ingestion;
 /// </summary>
 public sealed class IngestionRequestReader(IOptions<IngestionLimits> limits)
 {
-    private static readonly HashSet<string> JobFields = ["chunks", "source_type", "metadata"];
-    private static readonly HashSet<string> ChunkFields = ["text", "source_uri", "metadata"];
+    private static readonly HashSet<string> JobFields = [IngestionFields.Chunks, IngestionFields.SourceType, IngestionFields.Metadata];
+    private static readonly HashSet<string> ChunkFields = [IngestionFields.Text, IngestionFields.SourceUri, IngestionFields.Metadata];
 
     private readonly IngestionLimits _limits = limits.Value;
 
@@ -100,46 +101,46 @@ public sealed class IngestionRequestReader(IOptions<IngestionLimits> limits)
         }
 
         RejectUnknownFields(root, JobFields, "", Error);
-        var sourceType = RequiredString(root, "source_type", "source_type", _limits.MaxSourceTypeLength, Error);
-        var jobMetadata = Metadata(root, "metadata", Error);
+        var sourceType = RequiredString(root, IngestionFields.SourceType, IngestionFields.SourceType, _limits.MaxSourceTypeLength, Error);
+        var jobMetadata = Metadata(root, IngestionFields.Metadata, Error);
 
         var chunks = new List<NewChunk>();
-        if (!root.TryGetProperty("chunks", out var chunksElement) || chunksElement.ValueKind == JsonValueKind.Null)
+        if (!root.TryGetProperty(IngestionFields.Chunks, out var chunksElement) || chunksElement.ValueKind == JsonValueKind.Null)
         {
-            Error("chunks", "chunks is required: an array of {text, source_uri, metadata?} objects.");
+            Error(IngestionFields.Chunks, "chunks is required: an array of {text, source_uri, metadata?} objects.");
         }
         else if (chunksElement.ValueKind != JsonValueKind.Array)
         {
-            Error("chunks", $"chunks must be an array, not {Describe(chunksElement)}.");
+            Error(IngestionFields.Chunks, $"chunks must be an array, not {Describe(chunksElement)}.");
         }
         else if (chunksElement.GetArrayLength() == 0)
         {
-            Error("chunks", "chunks must contain at least one chunk.");
+            Error(IngestionFields.Chunks, "chunks must contain at least one chunk.");
         }
         else if (chunksElement.GetArrayLength() > _limits.MaxChunksPerRequest)
         {
-            Error("chunks", $"At most {_limits.MaxChunksPerRequest} chunks per request (got {chunksElement.GetArrayLength()}); split the submission into several jobs.");
+            Error(IngestionFields.Chunks, $"At most {_limits.MaxChunksPerRequest} chunks per request (got {chunksElement.GetArrayLength()}); split the submission into several jobs.");
         }
         else
         {
             var index = 0;
             foreach (var chunk in chunksElement.EnumerateArray())
             {
-                var path = $"chunks[{index++}]";
+                var path = $"{IngestionFields.Chunks}[{index++}]";
                 if (chunk.ValueKind != JsonValueKind.Object)
                 {
                     Error(path, $"Each chunk must be an object with text and source_uri, not {Describe(chunk)}.");
                     continue;
                 }
                 RejectUnknownFields(chunk, ChunkFields, path + ".", Error);
-                var text = RequiredString(chunk, "text", path + ".text", maxLength: null, Error);
+                var text = RequiredString(chunk, IngestionFields.Text, $"{path}.{IngestionFields.Text}", maxLength: null, Error);
                 if (text is not null && Encoding.UTF8.GetByteCount(text) > _limits.MaxChunkTextBytes)
                 {
-                    Error(path + ".text", $"A chunk's text may be at most {_limits.MaxChunkTextBytes} UTF-8 bytes.");
+                    Error($"{path}.{IngestionFields.Text}", $"A chunk's text may be at most {_limits.MaxChunkTextBytes} UTF-8 bytes.");
                     text = null;
                 }
-                var sourceUri = RequiredString(chunk, "source_uri", path + ".source_uri", _limits.MaxSourceUriLength, Error);
-                var chunkMetadata = Metadata(chunk, "metadata", Error, path + ".");
+                var sourceUri = RequiredString(chunk, IngestionFields.SourceUri, $"{path}.{IngestionFields.SourceUri}", _limits.MaxSourceUriLength, Error);
+                var chunkMetadata = Metadata(chunk, IngestionFields.Metadata, Error, path + ".");
                 if (text is not null && sourceUri is not null && errors.Count == 0)
                 {
                     chunks.Add(new NewChunk(text, sourceUri, Merge(jobMetadata, chunkMetadata)));

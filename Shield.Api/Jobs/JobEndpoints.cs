@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using System.Text.Json.Serialization;
 using Shield.Api.Security;
+using Shield.Contracts.Jobs;
 using Shield.Ingestion.Jobs;
 
 namespace Shield.Api.Jobs;
@@ -101,11 +101,6 @@ public static class JobEndpoints
             : JobProblems.NotFound(jobId);
     }
 }
-
-public sealed record RetryAccepted(
-    [property: JsonPropertyName("job_id")] Guid JobId,
-    [property: JsonPropertyName("chunks_requeued")] int ChunksRequeued,
-    [property: JsonPropertyName("status_url")] string StatusUrl);
 
 public static class JobProblems
 {

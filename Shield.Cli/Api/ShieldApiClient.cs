@@ -3,10 +3,13 @@ using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using Shield.Contracts;
+using Shield.Contracts.Ingestion;
+using Shield.Contracts.Jobs;
 
 namespace Shield.Cli.Api;
 
-/// <summary>Where the Api is and the key it is called with (sent on every request).</summary>
+/// <summary>Where the Api is and the key for its write endpoints.</summary>
 public sealed record ApiSettings(Uri BaseAddress, string? ApiKey)
 {
     public const string DefaultUrl = "http://localhost:8000";
@@ -42,13 +45,13 @@ public sealed class ShieldApiClient : IDisposable
 
     public Uri BaseAddress => _settings.BaseAddress;
 
-    public async Task<IngestAccepted> SubmitAsync(IngestRequest request, CancellationToken cancellationToken)
+    public async Task<IngestionAccepted> SubmitAsync(IngestionRequest request, CancellationToken cancellationToken)
     {
         using var message = new HttpRequestMessage(HttpMethod.Post, "lightrag/ingest-async")
         {
-            Content = JsonContent.Create(request, options: ApiJson.Options),
+            Content = JsonContent.Create(request, options: ContractJson.Options),
         };
-        return await SendAsync<IngestAccepted>(message, cancellationToken);
+        return await SendAsync<IngestionAccepted>(message, cancellationToken);
     }
 
     public async Task<JobSnapshot> GetJobAsync(string jobId, CancellationToken cancellationToken)
@@ -115,7 +118,7 @@ public sealed class ShieldApiClient : IDisposable
         await ThrowIfErrorAsync(response, timeout.Token);
         try
         {
-            return await response.Content.ReadFromJsonAsync<T>(ApiJson.Options, timeout.Token)
+            return await response.Content.ReadFromJsonAsync<T>(ContractJson.Options, timeout.Token)
                 ?? throw new ShieldApiException(new ProblemDocument((int)response.StatusCode, "Empty answer", null, new Dictionary<string, string[]>()));
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Shield.Cli.Api;
+using Shield.Contracts.Events;
 
 namespace Shield.Cli.Commands;
 
@@ -10,44 +11,40 @@ public static class EventFormatter
 {
     public static string Format(ServerSentEvent sse)
     {
-        ShieldEvent? e;
         try
         {
-            e = JsonSerializer.Deserialize<ShieldEvent>(sse.Data, ApiJson.Options);
+            if (IngestionEvent.Parse(sse.Data) is { } e)
+            {
+                var time = e.Timestamp.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+                var subject = e.JobId is null ? "" : $"  job {e.JobId}";
+                return $"{time}  {e.EventType,-20}{subject}  {Describe(e)}".TrimEnd();
+            }
         }
         catch (JsonException)
         {
-            e = null;
+            // Not an event of this version's shape: shown as it came.
         }
-        if (e is null) return $"{sse.Event ?? "message"}  {sse.Data}";
-
-        var time = (e.Timestamp ?? DateTimeOffset.Now).ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
-        var subject = e.JobId is null ? "" : $"  job {e.JobId}";
-        return $"{time}  {e.EventType,-20}{subject}  {Describe(e)}".TrimEnd();
+        return $"{sse.Event ?? "message"}  {sse.Data}";
     }
 
-    private static string Describe(ShieldEvent e)
+    private static string Describe(IngestionEvent e) => e.EventType switch
     {
-        var total = e.Int("chunks_total");
-        var processed = e.Int("chunks_processed");
-        var failed = e.Int("chunks_failed");
-        return e.EventType switch
-        {
-            EventTypes.Queued => $"{Chunks(total)} queued" + (e.Text("source_type") is { } type ? $" (source type {type})" : ""),
-            EventTypes.Started => Chunks(total),
-            EventTypes.Progress => $"{processed + failed}/{total} chunks done, {failed} failed ({Percent(e)}%)",
-            EventTypes.Completed or EventTypes.Failed or EventTypes.Cancelled =>
-                $"{processed} processed, {failed} failed of {total}" +
-                (e.Number("duration_seconds") is { } seconds ? $" in {seconds.ToString("0.###", CultureInfo.InvariantCulture)} s" : "") +
-                (e.Text("error") is { } error ? $"; error: {error}" : ""),
-            _ => string.Join(", ", (e.Data ?? []).Select(p => $"{p.Key}={Value(p.Value)}")),
-        };
-    }
+        EventTypes.Queued when e.DataAs<JobQueuedData>() is var queued =>
+            $"{Chunks(queued.ChunksTotal)} queued (source type {queued.SourceType})",
+        EventTypes.Started => Chunks(e.DataAs<JobStartedData>().ChunksTotal),
+        EventTypes.Progress when e.DataAs<JobProgressData>() is var progress =>
+            $"{progress.ChunksProcessed + progress.ChunksFailed}/{progress.ChunksTotal} chunks done, {progress.ChunksFailed} failed " +
+            $"({progress.PercentComplete.ToString("0.##", CultureInfo.InvariantCulture)}%)",
+        EventTypes.Completed or EventTypes.Failed when e.DataAs<JobFinishedData>() is var finished =>
+            $"{finished.ChunksProcessed} processed, {finished.ChunksFailed} failed of {finished.ChunksTotal} " +
+            $"in {finished.DurationSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s" +
+            (finished.Error is { } error ? $"; error: {error}" : ""),
+        EventTypes.Cancelled when e.DataAs<JobCancelledData>() is var cancelled =>
+            $"{cancelled.ChunksProcessed} processed, {cancelled.ChunksFailed} failed of {cancelled.ChunksTotal}",
+        _ => string.Join(", ", e.Data.Select(p => $"{p.Key}={Value(p.Value)}")),
+    };
 
-    private static string Chunks(int? count) => count == 1 ? "1 chunk" : $"{count} chunks";
-
-    private static string Percent(ShieldEvent e) =>
-        (e.Number("percent_complete") ?? 0).ToString("0.##", CultureInfo.InvariantCulture);
+    private static string Chunks(int count) => count == 1 ? "1 chunk" : $"{count} chunks";
 
     private static string Value(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : node?.ToJsonString() ?? "null";
 }

@@ -1,7 +1,9 @@
+using System.CommandLine;
 using System.Text.Json.Nodes;
 using Shield.Cli.Api;
 using Shield.Cli.Chunking;
 using Shield.Cli.Progress;
+using Shield.Contracts.Ingestion;
 
 namespace Shield.Cli.Commands;
 
@@ -9,43 +11,69 @@ namespace Shield.Cli.Commands;
 /// <c>shield ingest &lt;files or folders&gt;</c>: chunks every text file as LightRAG would, submits one job per file,
 /// and follows the jobs to their end. Exit 0 only when every job completed.
 /// </summary>
-public sealed class IngestCommand(CliConsole console, FollowOptions follow)
+public sealed class IngestCommand : ShieldCommand
 {
-    public const string Name = "ingest";
-    public const string SourceTypeOption = "source-type";
     public const string DefaultSourceType = "file";
 
-    public const string Usage = """
-        Usage: shield ingest <files or folders>... [--api URL] [--api-key KEY] [--source-type TYPE]
+    private readonly ApiOptions _api;
+    private readonly FollowOptions _follow;
 
-        Splits each text file into chunks of at most 1,200 tokens with 100 tokens of overlap (LightRAG's defaults,
-        o200k_base), submits one job per file and shows its progress until every job ends. Folders are read
-        recursively; binary and empty files are skipped. Exit code 0 only if every job completed.
-
-          --api URL            the Shield API (default: $SHIELD_API, else http://localhost:8000)
-          --api-key KEY        a write key (default: $SHIELD_API_KEY)
-          --source-type TYPE   the jobs' source_type (default: file)
-        """;
-
-    public async Task<int> RunAsync(CommandLine line, CancellationToken cancellationToken)
+    private readonly Argument<string[]> _paths = new("paths")
     {
-        if (line.Arguments.Count == 0) throw new CommandLineException("Name at least one file or folder to ingest.");
-        var settings = ApiOptions.Resolve(line);
-        var sourceType = line.Option(SourceTypeOption) ?? DefaultSourceType;
-        if (string.IsNullOrWhiteSpace(sourceType)) throw new CommandLineException("--source-type must not be empty.");
+        Description = "Text files, and folders to read recursively (hidden entries, binary and empty files are skipped)",
+        Arity = ArgumentArity.OneOrMore,
+    };
+
+    private readonly Option<string> _sourceType = new("--source-type")
+    {
+        Description = "The jobs' source_type",
+        HelpName = "TYPE",
+        DefaultValueFactory = _ => DefaultSourceType,
+    };
+
+    public IngestCommand(CliConsole console, ApiOptions api, FollowOptions follow) : base("ingest",
+        "Chunk text files as LightRAG does (1,200 tokens, 100 overlap), submit one job per file and follow the jobs " +
+        "to their end. Exit code 0 only if every job completed.",
+        console)
+    {
+        _api = api;
+        _follow = follow;
+        Arguments.Add(_paths);
+        Options.Add(_sourceType);
+        // The parser hands a misspelt option (--source-typ) to the paths, which take any word: say what it is.
+        _paths.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens.Select(t => t.Value))
+            {
+                if (token.Length > 1 && token[0] == '-' && !File.Exists(token) && !Directory.Exists(token))
+                {
+                    result.AddError($"Unrecognized option '{token}'.");
+                }
+            }
+        });
+        _sourceType.Validators.Add(result =>
+        {
+            if (string.IsNullOrWhiteSpace(result.GetValueOrDefault<string>())) result.AddError("--source-type must not be empty.");
+        });
+    }
+
+    protected override async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        var settings = _api.Resolve(parse);
+        var sourceType = parse.GetRequiredValue(_sourceType);
 
         DocumentSet found;
         try
         {
-            found = await DocumentFiles.ReadAsync(line.Arguments, cancellationToken);
+            found = await DocumentFiles.ReadAsync(parse.GetRequiredValue(_paths), cancellationToken);
         }
         catch (FileNotFoundException ex)
         {
-            throw new CommandLineException(ex.Message);
+            throw new UsageException(ex.Message);
         }
         foreach (var skipped in found.Skipped)
         {
-            await console.Error.WriteLineAsync($"skipped {skipped.DisplayName}: {skipped.Reason}");
+            await Console.Error.WriteLineAsync($"skipped {skipped.DisplayName}: {skipped.Reason}");
         }
 
         var chunker = new TokenChunker();
@@ -55,12 +83,12 @@ public sealed class IngestCommand(CliConsole console, FollowOptions follow)
             .ToList();
         if (documents.Count == 0)
         {
-            await console.Error.WriteLineAsync("Nothing to ingest: no text files with content were found.");
+            await Console.Error.WriteLineAsync("Nothing to ingest: no text files with content were found.");
             return ExitCodes.Failure;
         }
 
         var options = chunker.Options;
-        await console.Out.WriteLineAsync(
+        await Console.Out.WriteLineAsync(
             $"Ingesting {Plural(documents.Count, "file")} ({Plural(documents.Sum(d => d.Chunks.Count), "chunk")} of at most " +
             $"{options.ChunkTokenSize:N0} tokens, {options.OverlapTokenSize} overlap) into {settings.BaseAddress}");
 
@@ -91,23 +119,23 @@ public sealed class IngestCommand(CliConsole console, FollowOptions follow)
             {
                 var accepted = await api.SubmitAsync(BuildRequest(document, chunks, sourceType), cancellationToken);
                 jobs[i].Accepted(accepted);
-                await console.Out.WriteLineAsync($"{document.DisplayName}: job {accepted.JobId} ({Plural(accepted.ChunksTotal, "chunk")})");
+                await Console.Out.WriteLineAsync($"{document.DisplayName}: job {accepted.JobId} ({Plural(accepted.ChunksTotal, "chunk")})");
             }
             catch (ShieldApiException ex) when (ex.IsAccessDenied)
             {
-                await console.Error.WriteLineAsync($"error: the API refused the submission of {document.DisplayName}:\n  {ex.Problem}");
-                await console.Error.WriteLineAsync($"Give the API key with --api-key or {ApiOptions.ApiKeyVariable}.");
+                await Console.Error.WriteLineAsync($"error: the API refused the submission of {document.DisplayName}:\n  {ex.Problem}");
+                await Console.Error.WriteLineAsync($"Give the API key with --api-key or {ApiOptions.ApiKeyVariable}.");
                 await ReportSubmittedAsync(jobs);
                 return false;
             }
             catch (ShieldApiException ex)
             {
                 jobs[i].NotSubmitted(ex.Problem.ToString());
-                await console.Error.WriteLineAsync($"error: {document.DisplayName} was not accepted:\n  {ex.Problem}");
+                await Console.Error.WriteLineAsync($"error: {document.DisplayName} was not accepted:\n  {ex.Problem}");
             }
             catch (ApiUnreachableException ex)
             {
-                await console.Error.WriteLineAsync($"error: {ex.Message}");
+                await Console.Error.WriteLineAsync($"error: {ex.Message}");
                 await ReportSubmittedAsync(jobs);
                 return false;
             }
@@ -119,16 +147,18 @@ public sealed class IngestCommand(CliConsole console, FollowOptions follow)
     {
         foreach (var job in jobs.Where(j => j.JobId is not null))
         {
-            await console.Error.WriteLineAsync($"Already submitted, still running: {job.DisplayName} (job {job.JobId}).");
+            await Console.Error.WriteLineAsync($"Already submitted, still running: {job.DisplayName} (job {job.JobId}).");
         }
     }
 
     /// <returns>The exit code when interrupted; null when every job was followed to its end.</returns>
     private async Task<int?> FollowAllAsync(ShieldApiClient api, List<FileJob> jobs, CancellationToken cancellationToken)
     {
-        await using IProgressView view = console.Interactive ? new AnsiProgressView(console.Out, jobs) : new PlainProgressView(console.Out);
-        var follower = new JobFollower(api, view, follow);
-        using var streams = new SemaphoreSlim(follow.MaxConcurrentStreams);
+        await using IProgressView view = Console.Terminal is { } terminal
+            ? new LiveProgressView(terminal, jobs, _follow.Time)
+            : new PlainProgressView(Console.Out);
+        var follower = new JobFollower(api, view, _follow);
+        using var streams = new SemaphoreSlim(_follow.MaxConcurrentStreams);
         try
         {
             await Task.WhenAll(jobs.Select(async job =>
@@ -147,7 +177,7 @@ public sealed class IngestCommand(CliConsole console, FollowOptions follow)
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             await view.CompleteAsync();
-            await console.Error.WriteLineAsync("Stopped following. The jobs go on in Shield; see them with `shield status <job_id>`.");
+            await Console.Error.WriteLineAsync("Stopped following. The jobs go on in Shield; see them with `shield status <job_id>`.");
             return ExitCodes.Interrupted;
         }
         await view.CompleteAsync();
@@ -159,22 +189,22 @@ public sealed class IngestCommand(CliConsole console, FollowOptions follow)
         var unfinished = jobs.Where(j => !j.Completed).ToList();
         if (unfinished.Count == 0)
         {
-            await console.Out.WriteLineAsync($"Done: {Plural(jobs.Count, "job")} completed, {Plural(jobs.Sum(j => j.Processed), "chunk")} processed.");
+            await Console.Out.WriteLineAsync($"Done: {Plural(jobs.Count, "job")} completed, {Plural(jobs.Sum(j => j.Processed), "chunk")} processed.");
             return ExitCodes.Success;
         }
-        await console.Error.WriteLineAsync($"{unfinished.Count} of {Plural(jobs.Count, "job")} did not complete:");
+        await Console.Error.WriteLineAsync($"{unfinished.Count} of {Plural(jobs.Count, "job")} did not complete:");
         foreach (var job in unfinished)
         {
             var id = job.JobId is null ? "" : $" (job {job.JobId})";
             var failed = job.Failed > 0 ? $", {job.Failed} of {Plural(job.Total, "chunk")} failed" : "";
-            await console.Error.WriteLineAsync($"  {job.DisplayName}{id}: {job.State}{failed}{(job.Error is null ? "" : ": " + job.Error)}");
+            await Console.Error.WriteLineAsync($"  {job.DisplayName}{id}: {job.State}{failed}{(job.Error is null ? "" : ": " + job.Error)}");
         }
         return ExitCodes.Failure;
     }
 
     /// <summary>One job per file: <c>source_uri</c> is the file's path and the chunk's index; the file's name and path go in the job's metadata.</summary>
-    public static IngestRequest BuildRequest(TextDocument document, IReadOnlyList<DocumentChunk> chunks, string sourceType) => new(
-        chunks.Select(c => new IngestChunk(
+    public static IngestionRequest BuildRequest(TextDocument document, IReadOnlyList<DocumentChunk> chunks, string sourceType) => new(
+        chunks.Select(c => new IngestionChunk(
             c.Content,
             $"{document.Path}#chunk-{c.Index}",
             new JsonObject { ["chunk_order_index"] = c.Index, ["tokens"] = c.Tokens })).ToList(),

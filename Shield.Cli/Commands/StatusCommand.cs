@@ -1,39 +1,46 @@
+using System.CommandLine;
 using System.Globalization;
 using Shield.Cli.Api;
+using Shield.Contracts.Jobs;
 
 namespace Shield.Cli.Commands;
 
 /// <summary><c>shield status &lt;job_id&gt;</c>: the job's state, counts and error. Exit 0 when the job exists.</summary>
-public sealed class StatusCommand(CliConsole console)
+public sealed class StatusCommand : ShieldCommand
 {
-    public const string Name = "status";
+    private readonly ApiOptions _api;
 
-    public const string Usage = """
-        Usage: shield status <job_id> [--api URL] [--api-key KEY]
-
-        Prints the job's state, chunk counts, times and error. Exit code 0 if the job exists.
-        A read key is enough (--api-key, default: $SHIELD_API_KEY).
-        """;
-
-    public async Task<int> RunAsync(CommandLine line, CancellationToken cancellationToken)
+    private readonly Argument<string> _jobId = new("job_id")
     {
-        if (line.Arguments.Count != 1) throw new CommandLineException("Name exactly one job id.");
-        using var api = new ShieldApiClient(ApiOptions.Resolve(line));
+        Description = "The job's id, as `shield ingest` printed it",
+    };
+
+    public StatusCommand(CliConsole console, ApiOptions api) : base("status",
+        "Print a job's state, chunk counts, times and error. Exit code 0 if the job exists.", console)
+    {
+        _api = api;
+        Arguments.Add(_jobId);
+    }
+
+    protected override async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        using var api = new ShieldApiClient(_api.Resolve(parse));
         try
         {
-            var job = await api.GetJobAsync(line.Arguments[0], cancellationToken);
-            await console.Out.WriteAsync(Describe(job));
+            var job = await api.GetJobAsync(parse.GetRequiredValue(_jobId), cancellationToken);
+            await Console.Out.WriteAsync(Describe(job));
             return ExitCodes.Success;
         }
         catch (ShieldApiException ex)
         {
-            await console.Error.WriteLineAsync($"error: {ex.Problem}");
-            if (ex.IsAccessDenied) await console.Error.WriteLineAsync($"Give the API key with --api-key or {ApiOptions.ApiKeyVariable}.");
+            await Console.Error.WriteLineAsync($"error: {ex.Problem}");
+            // A read key is enough; the Api has none to spare for a caller without one.
+            if (ex.IsAccessDenied) await Console.Error.WriteLineAsync($"Give the API key with --api-key or {ApiOptions.ApiKeyVariable}.");
             return ExitCodes.Failure;
         }
         catch (ApiUnreachableException ex)
         {
-            await console.Error.WriteLineAsync($"error: {ex.Message}");
+            await Console.Error.WriteLineAsync($"error: {ex.Message}");
             return ExitCodes.Failure;
         }
     }
@@ -42,7 +49,7 @@ public sealed class StatusCommand(CliConsole console)
     {
         var lines = new List<(string, string?)>
         {
-            ("job", job.JobId),
+            ("job", job.JobId.ToString()),
             ("state", job.Status),
             ("source type", job.SourceType),
             ("chunks", $"{job.ChunksProcessed} processed, {job.ChunksFailed} failed, {job.ChunksTotal} total " +

@@ -1,4 +1,6 @@
-using Shield.Cli.Api;
+using Shield.Contracts.Events;
+using Shield.Contracts.Ingestion;
+using Shield.Contracts.Jobs;
 
 namespace Shield.Cli.Progress;
 
@@ -6,7 +8,7 @@ namespace Shield.Cli.Progress;
 public sealed class FileJob(string displayName, int chunks)
 {
     public string DisplayName { get; } = displayName;
-    public string? JobId { get; set; }
+    public Guid? JobId { get; set; }
     public int Total { get; private set; } = chunks;
     public int Processed { get; private set; }
     public int Failed { get; private set; }
@@ -16,12 +18,12 @@ public sealed class FileJob(string displayName, int chunks)
     public string? Error { get; private set; }
     public bool Finished { get; private set; }
 
-    public bool Completed => State == JobStates.Completed;
+    public bool Completed => State == JobStatus.Completed;
 
     /// <summary>Whole percent of chunks handled; 100 only when all are.</summary>
     public int Percent => Total <= 0 ? 0 : (int)Math.Floor((Processed + Failed) * 100.0 / Total);
 
-    public void Accepted(IngestAccepted accepted)
+    public void Accepted(IngestionAccepted accepted)
     {
         JobId = accepted.JobId;
         Total = accepted.ChunksTotal;
@@ -33,32 +35,49 @@ public sealed class FileJob(string displayName, int chunks)
     /// <summary>The command line stopped following before the job ended (the Api went away).</summary>
     public void Lost(string error) => End("unknown", error);
 
-    public void Apply(ShieldEvent e)
+    /// <exception cref="System.Text.Json.JsonException">The event's data does not have its type's shape.</exception>
+    public void Apply(IngestionEvent e)
     {
-        if (e.Int("chunks_total") is { } total) Total = total;
-        if (e.Int("chunks_processed") is { } processed) Processed = processed;
-        if (e.Int("chunks_failed") is { } failed) Failed = failed;
-        if (EventTypes.FinalState(e.EventType) is { } final)
+        switch (e.EventType)
         {
-            End(final, e.Text("error"));
-        }
-        else if (e.EventType is EventTypes.Started or EventTypes.Progress)
-        {
-            State = "processing";
-        }
-        else if (e.EventType == EventTypes.Queued && !Finished)
-        {
-            State = "queued";
+            case EventTypes.Queued when !Finished:
+                Total = e.DataAs<JobQueuedData>().ChunksTotal;
+                State = JobStatus.Queued;
+                break;
+            case EventTypes.Started when !Finished:
+                Total = e.DataAs<JobStartedData>().ChunksTotal;
+                State = JobStatus.Processing;
+                break;
+            case EventTypes.Progress when !Finished:
+                var progress = e.DataAs<JobProgressData>();
+                Counts(progress.ChunksProcessed, progress.ChunksFailed, progress.ChunksTotal);
+                State = JobStatus.Processing;
+                break;
+            case EventTypes.Completed or EventTypes.Failed:
+                var finished = e.DataAs<JobFinishedData>();
+                Counts(finished.ChunksProcessed, finished.ChunksFailed, finished.ChunksTotal);
+                End(EventTypes.TerminalStatus(e.EventType)!, finished.Error);
+                break;
+            case EventTypes.Cancelled:
+                var cancelled = e.DataAs<JobCancelledData>();
+                Counts(cancelled.ChunksProcessed, cancelled.ChunksFailed, cancelled.ChunksTotal);
+                End(JobStatus.Cancelled, null);
+                break;
         }
     }
 
     public void Apply(JobSnapshot job)
     {
-        Total = job.ChunksTotal;
-        Processed = job.ChunksProcessed;
-        Failed = job.ChunksFailed;
+        Counts(job.ChunksProcessed, job.ChunksFailed, job.ChunksTotal);
         if (job.IsFinished) End(job.Status, job.Error);
         else State = job.Status;
+    }
+
+    private void Counts(int processed, int failed, int total)
+    {
+        Processed = processed;
+        Failed = failed;
+        Total = total;
     }
 
     private void End(string state, string? error)

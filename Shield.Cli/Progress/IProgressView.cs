@@ -16,14 +16,14 @@ public interface IProgressView : IAsyncDisposable
 public static class ProgressLine
 {
     /// <summary><c>notes.md  100%  3/3 chunks  completed</c>, with failures and the error when there are.</summary>
-    public static string Describe(FileJob job)
+    public static string Describe(FileJob job) => $"{job.Percent,3}%  {Counts(job)}";
+
+    /// <summary><c>3/3 chunks  failed, 1 failed: the error</c>: what the job has done and how it stands.</summary>
+    public static string Counts(FileJob job)
     {
-        var text = $"{job.Percent,3}%  {job.Processed + job.Failed}/{job.Total} chunks  {job.State}";
+        var text = $"{job.Processed + job.Failed}/{job.Total} chunks  {job.State}";
         if (job.Failed > 0) text += $", {job.Failed} failed";
         if (job.Error is not null) text += $": {job.Error}";
         return text;
     }
-
-    public static string Name(string name, int width) =>
-        name.Length <= width ? name.PadRight(width) : "…" + name[^(width - 1)..];
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Shield.Cli.Api;
+using Shield.Contracts.Events;
 
 namespace Shield.Cli.Progress;
 
@@ -16,10 +17,18 @@ public sealed class JobFollower(ShieldApiClient api, IProgressView view, FollowO
         string? dropped;
         try
         {
-            await foreach (var sse in api.StreamEventsAsync(jobId, lastEventId: null, cancellationToken))
+            await foreach (var sse in api.StreamEventsAsync(jobId.ToString(), lastEventId: null, cancellationToken))
             {
                 if (Parse(sse) is not { } e || e.JobId != jobId) continue;
-                job.Apply(e);
+                try
+                {
+                    job.Apply(e);
+                }
+                catch (JsonException)
+                {
+                    // An event this version cannot read; the next one, or the job's status, brings the counts up to date.
+                    continue;
+                }
                 changed(job);
                 if (job.Finished) return;
             }
@@ -41,7 +50,7 @@ public sealed class JobFollower(ShieldApiClient api, IProgressView view, FollowO
         {
             try
             {
-                job.Apply(await api.GetJobAsync(job.JobId!, cancellationToken));
+                job.Apply(await api.GetJobAsync(job.JobId!.Value.ToString(), cancellationToken));
                 failures = 0;
                 changed(job);
                 if (job.Finished) return;
@@ -70,15 +79,15 @@ public sealed class JobFollower(ShieldApiClient api, IProgressView view, FollowO
                     return;
                 }
             }
-            await Task.Delay(options.PollInterval, cancellationToken);
+            await Task.Delay(options.PollInterval, options.Time, cancellationToken);
         }
     }
 
-    private static ShieldEvent? Parse(ServerSentEvent sse)
+    private static IngestionEvent? Parse(ServerSentEvent sse)
     {
         try
         {
-            return JsonSerializer.Deserialize<ShieldEvent>(sse.Data, ApiJson.Options);
+            return IngestionEvent.Parse(sse.Data);
         }
         catch (JsonException)
         {
@@ -97,4 +106,7 @@ public sealed record FollowOptions
 
     /// <summary>Jobs whose event streams are read at once; the rest wait their turn (their streams replay from the start).</summary>
     public int MaxConcurrentStreams { get; init; } = 8;
+
+    /// <summary>The clock that paces polling and that the live view's elapsed and remaining times read.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 }

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Shield.Contracts.Jobs;
 using Npgsql;
 using Shield.Ingestion.Jobs;
 using Shield.Ingestion.Persistence;

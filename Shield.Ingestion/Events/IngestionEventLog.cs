@@ -1,3 +1,4 @@
+using Shield.Contracts.Events;
 using StackExchange.Redis;
 
 namespace Shield.Ingestion.Events;
@@ -22,7 +23,7 @@ public sealed class IngestionEventLog(IConnectionMultiplexer redis)
             EventStream.Key,
             [
                 new(EventStream.TypeField, ingestionEvent.EventType),
-                new(EventStream.JobField, ingestionEvent.JobId ?? ""),
+                new(EventStream.JobField, ingestionEvent.JobId?.ToString() ?? ""),
                 new(EventStream.PayloadField, ingestionEvent.ToJson()),
             ],
             maxLength: RetainedEvents,

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Shield.Contracts.Jobs;
 using Shield.Ingestion.Persistence;
 
 namespace Shield.Ingestion.Jobs;

@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Shield.Ingestion.Documents;
+using Shield.Contracts.Events;
+using Shield.Contracts.Jobs;
 using Shield.Ingestion.Events;
 using Shield.Ingestion.Persistence;
 using Shield.Ingestion.Streams;
@@ -88,7 +89,7 @@ public sealed partial class JobStore(
         {
             await EnqueueAsync(jobId, DeleteDocumentMessage.SourceType, chunksTotal: 0, metadataJson, now, entries: 1,
                 (traceParent, traceState) => [new DeleteDocumentMessage(jobId, documentId, traceParent, traceState).ToStreamFields()],
-                new JsonObject { ["document_id"] = documentId });
+                new JobQueuedData(0, DeleteDocumentMessage.SourceType, documentId));
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
@@ -108,12 +109,12 @@ public sealed partial class JobStore(
         EnqueueAsync(job.JobId, job.SourceType, job.Chunks.Count, job.MetadataJson, now, job.Chunks.Count,
             (traceParent, traceState) => job.Chunks.Select((chunk, index) => new ChunkMessage(job.JobId, index, ChunkIds.ForContent(chunk.Text),
                 chunk.Text, chunk.SourceUri, job.SourceType, chunk.MetadataJson, traceParent, TraceState: traceState).ToStreamFields()),
-            queuedData: null);
+            new JobQueuedData(job.Chunks.Count, job.SourceType));
 
     /// <summary>The job's hash, its stream entries and its <c>ingestion.queued</c> event, in one MULTI/EXEC.</summary>
     /// <param name="streamEntries">The entries to append, given the trace context they carry.</param>
     private async Task EnqueueAsync(Guid jobId, string sourceType, int chunksTotal, string metadataJson, DateTimeOffset now, int entries,
-        Func<string?, string?, IEnumerable<NameValueEntry[]>> streamEntries, JsonObject? queuedData)
+        Func<string?, string?, IEnumerable<NameValueEntry[]>> streamEntries, JobQueuedData queuedData)
     {
         // The publish span is the parent of every chunk's processing span in the Workers: the context travels in
         // each entry (W3C traceparent/tracestate), so one submission is one trace across both services.
@@ -143,20 +144,11 @@ public sealed partial class JobStore(
         {
             _ = transaction.StreamAddAsync(IngestionStream.Key, fields);
         }
-        var data = new JsonObject
-        {
-            ["chunks_total"] = chunksTotal,
-            ["source_type"] = sourceType,
-        };
-        foreach (var (key, value) in queuedData ?? [])
-        {
-            data[key] = value?.DeepClone();
-        }
-        var queued = new IngestionEvent(EventTypes.Queued, jobId.ToString(), now, data);
+        var queued = IngestionEvent.Create(EventTypes.Queued, jobId, now, queuedData);
         _ = transaction.StreamAddAsync(EventStream.Key,
         [
             new(EventStream.TypeField, queued.EventType),
-            new(EventStream.JobField, queued.JobId),
+            new(EventStream.JobField, jobId.ToString()),
             new(EventStream.PayloadField, queued.ToJson()),
         ], maxLength: IngestionEventLog.RetainedEvents, useApproximateMaxLength: true);
 

@@ -33,7 +33,7 @@ public sealed class ExistingServersTests(ExistingServersStackFixture stack)
         Assert.Equal("completed", (string?)await redis.GetDatabase().HashGetAsync(JobKeys.Hash(jobId), "status"));
         await using var connection = new NpgsqlConnection(stack.ExistingPostgres);
         await connection.OpenAsync();
-        await using var query = new NpgsqlCommand("SELECT count(*) FROM chunks WHERE job_id = @id", connection);
+        await using var query = new NpgsqlCommand("SELECT count(*) FROM job_chunks WHERE job_id = @id", connection);
         query.Parameters.AddWithValue("id", jobId);
         Assert.Equal(2L, await query.ExecuteScalarAsync());
     }

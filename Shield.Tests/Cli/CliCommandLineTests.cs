@@ -34,29 +34,62 @@ public sealed class CliCommandLineTests : IDisposable
     }
 
     [Theory]
-    [InlineData(new[] { "frobnicate" }, "Unknown command 'frobnicate'")]
-    [InlineData(new[] { "ingest" }, "Name at least one file or folder")]
-    [InlineData(new[] { "ingest", "no-such-folder-here" }, "No such file or folder: no-such-folder-here")]
-    [InlineData(new[] { "status", "x", "--colour", "red" }, "Unknown option '--colour'")]
-    [InlineData(new[] { "watch", "--job" }, "Option '--job' needs a value")]
-    [InlineData(new[] { "status", "--api", "ftp://example.org", "x" }, "not an http(s) URL")]
-    public async Task Usage_errors_exit_2_and_say_what_is_wrong(string[] args, string message)
+    [InlineData(new string[0], "error: Required command was not provided.", "shield")]
+    [InlineData(new[] { "frobnicate" }, "error: Unrecognized command or argument 'frobnicate'.", "shield")]
+    [InlineData(new[] { "ingest" }, "error: Required argument 'paths' missing for command: 'ingest'.", "shield ingest")]
+    [InlineData(new[] { "ingest", "no-such-folder-here" }, "error: No such file or folder: no-such-folder-here", "shield ingest")]
+    [InlineData(new[] { "ingest", "--source-typ", "file", "." }, "error: Unrecognized option '--source-typ'.", "shield ingest")]
+    [InlineData(new[] { "ingest", ".", "--source-type", " " }, "error: --source-type must not be empty.", "shield ingest")]
+    [InlineData(new[] { "status", "x", "--colour", "red" }, "error: Unrecognized command or argument '--colour'.", "shield status")]
+    [InlineData(new[] { "status", "a", "b" }, "error: Unrecognized command or argument 'b'.", "shield status")]
+    [InlineData(new[] { "watch", "--job" }, "error: Required argument missing for option: '--job'.", "shield watch")]
+    [InlineData(new[] { "status", "--api", "ftp://example.org", "x" }, "error: 'ftp://example.org' (--api) is not an http(s) URL for the Shield API.", "shield status")]
+    public async Task Usage_errors_exit_2_and_say_on_stderr_what_is_wrong_and_where_help_is(string[] args, string message, string command)
     {
         var result = await CliRun.RunAsync(args);
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains(message, result.Error);
+        Assert.EndsWith($"Run '{command} --help' for usage.{Environment.NewLine}", result.Error);
+        Assert.Equal("", result.Output);
     }
 
     [Fact]
-    public async Task Help_describes_the_commands()
+    public async Task Help_lists_the_commands_and_the_options_every_command_takes()
     {
         var result = await CliRun.RunAsync("--help");
 
         Assert.Equal(0, result.ExitCode);
-        Assert.Contains("shield ingest <files or folders>", result.Output);
-        Assert.Contains("shield status <job_id>", result.Output);
-        Assert.Contains("shield watch [--job JOB_ID]", result.Output);
+        Assert.Contains("Usage:\n  shield [command] [options]", result.Output.ReplaceLineEndings("\n"));
+        Assert.Matches(@"(?m)^  ingest <paths>\s+Chunk text files as LightRAG does", result.Output);
+        Assert.Matches(@"(?m)^  status <job_id>\s+Print a job's state", result.Output);
+        Assert.Matches(@"(?m)^  watch\s+Print Shield's events", result.Output);
+        Assert.Matches(@"(?m)^  --api <URL>\s+The Shield API's base URL \(\$SHIELD_API when not given\)", result.Output);
+        Assert.Matches(@"(?m)^  --api-key <KEY>\s+The API key, sent as X-Api-Key \(\$SHIELD_API_KEY when not given\)$", result.Output);
+        Assert.Contains("--version", result.Output);
+        Assert.Equal("", result.Error);
+    }
+
+    [Fact]
+    public async Task Help_of_a_command_shows_its_usage_its_own_options_and_the_inherited_ones()
+    {
+        var result = await CliRun.RunAsync("ingest", "--help");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("shield ingest <paths>... [options]", result.Output);
+        Assert.Matches(@"(?m)^  --source-type <TYPE>\s+The jobs' source_type \[default: file\]$", result.Output);
+        Assert.Matches(@"(?m)^  --api <URL>\s+", result.Output);
+        Assert.Matches(@"(?m)^  --api-key <KEY>\s+", result.Output);
+    }
+
+    [Fact]
+    public async Task The_suggest_directive_completes_commands_and_options_for_the_shell()
+    {
+        var commands = await CliRun.RunAsync("[suggest:9]", "shield in");
+        var options = await CliRun.RunAsync("[suggest:17]", "shield ingest --s");
+
+        Assert.Equal(["ingest"], commands.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.Equal(["--source-type"], options.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
     }
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);

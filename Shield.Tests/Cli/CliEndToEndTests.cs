@@ -137,6 +137,30 @@ public sealed partial class CliEndToEndTests(ShieldStackFixture stack) : IDispos
         Assert.Equal("", error.ToString());
     }
 
+    [Fact]
+    public async Task Ingest_on_a_terminal_draws_each_job_live_and_ends_with_the_failed_one_in_red()
+    {
+        await using var faults = new InjectedChunkFailures(stack);
+        await faults.RejectAsync(long.MaxValue);
+        var folder = Directory.CreateDirectory(Path.Combine(_folder, "terminal")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(folder, "good.md"), $"# Good\n\nDocument {Guid.NewGuid():N}: Grace Hopper wrote the first compiler.\n");
+        await File.WriteAllTextAsync(Path.Combine(folder, "poisoned.md"), $"{faults.Marker} The database refuses this note every time.\n");
+        using var terminal = new RecordingTerminal(width: 220);
+
+        var result = await CliRun.RunInTerminalAsync(terminal, "ingest", folder, "--api", ApiUrl, "--api-key", stack.ApiKey);
+
+        Assert.True(result.ExitCode == 1, result + "\n--- terminal ---\n" + terminal.Output);
+        Assert.Matches(@"good\.md +━{30} +100% 1/1 chunks  completed +\d\d:\d\d:\d\d 00:00:00$", terminal.RowOf("good.md"));
+        Assert.Contains("\e[38;5;2m1/1 chunks  completed", terminal.StyledRowOf("good.md"));
+        Assert.Matches(@"poisoned\.md +━{30} +100% 1/1 chunks  failed, 1 failed: .*injected failure", terminal.RowOf("poisoned.md"));
+        Assert.Contains("\e[38;5;9m1/1 chunks  failed", terminal.StyledRowOf("poisoned.md"));
+        // On a terminal the rows are redrawn in place: no plain progress lines among the other output.
+        Assert.DoesNotContain("100%", result.Output);
+        Assert.Contains("Ingesting 2 files (2 chunks", result.Output);
+        Assert.Contains("1 of 2 jobs did not complete:", result.Error);
+        Assert.Matches(@"poisoned\.md \(job [0-9a-f-]{36}\): failed, 1 of 1 chunk failed: .*injected failure", result.Error);
+    }
+
     /// <summary>
     /// <c>alpha.md</c> (one chunk) and <c>notes/beta.txt</c> (between 2,200 and 3,300 tokens: three chunks), with text
     /// unique to the test so no other test's chunks share their content-addressed ids.

@@ -1,5 +1,8 @@
 using System.Text;
 using Shield.Cli;
+using Shield.Cli.Commands;
+using Shield.Cli.Progress;
+using Spectre.Console;
 
 namespace Shield.Tests.Cli;
 
@@ -11,12 +14,18 @@ public sealed record CliResult(int ExitCode, string Output, string Error)
 
 public static class CliRun
 {
-    public static async Task<CliResult> RunAsync(params string[] args)
+    /// <summary>With the output redirected: plain lines.</summary>
+    public static Task<CliResult> RunAsync(params string[] args) => RunAsync(terminal: null, args);
+
+    /// <summary>On a terminal: the live view draws on <paramref name="terminal"/>; the other lines go to the result.</summary>
+    public static Task<CliResult> RunInTerminalAsync(IAnsiConsole terminal, params string[] args) => RunAsync(terminal, args);
+
+    private static async Task<CliResult> RunAsync(IAnsiConsole? terminal, string[] args)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         var output = new CapturedWriter();
         var error = new CapturedWriter();
-        var exit = await ShieldCli.RunAsync(args, output, error, timeout.Token);
+        var exit = await ShieldCli.RunAsync(args, new CliConsole(output, error, terminal), new FollowOptions(), timeout.Token);
         return new CliResult(exit, output.ToString(), error.ToString());
     }
 }

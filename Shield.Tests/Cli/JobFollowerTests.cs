@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Shield.Cli.Api;
 using Shield.Cli.Progress;
+using Shield.Contracts.Events;
 
 namespace Shield.Tests.Cli;
 
@@ -17,8 +18,8 @@ public sealed class JobFollowerTests
         var handler = new StubHandler(request => request.RequestUri!.AbsolutePath switch
         {
             "/events/stream" => Sse(
-                $"id: 1-0\nevent: ingestion.queued\ndata: {{\"event_type\":\"ingestion.queued\",\"job_id\":\"{JobId}\",\"data\":{{\"chunks_total\":2}}}}\n\n" +
-                $"id: 2-0\nevent: ingestion.progress\ndata: {{\"event_type\":\"ingestion.progress\",\"job_id\":\"{JobId}\",\"data\":{{\"chunks_processed\":1,\"chunks_failed\":0,\"chunks_total\":2}}}}\n\n"),
+                $"id: 1-0\nevent: ingestion.queued\ndata: {Event(EventTypes.Queued, new JobQueuedData(2, "file"))}\n\n" +
+                $"id: 2-0\nevent: ingestion.progress\ndata: {Event(EventTypes.Progress, new JobProgressData(1, 0, 2, 50))}\n\n"),
             "/jobs/" + JobId => Json(++polls < 2
                 ? Job("processing", processed: 1)
                 : Job("completed", processed: 2)),
@@ -27,7 +28,7 @@ public sealed class JobFollowerTests
         using var api = new ShieldApiClient(new ApiSettings(new Uri("http://shield.test/"), null), handler);
         var output = new CapturedWriter();
         var view = new PlainProgressView(output);
-        var job = new FileJob("a.md", 2) { JobId = JobId };
+        var job = new FileJob("a.md", 2) { JobId = Guid.Parse(JobId) };
 
         await new JobFollower(api, view, new FollowOptions { PollInterval = TimeSpan.FromMilliseconds(10) })
             .FollowAsync(job, CancellationToken.None);
@@ -58,6 +59,9 @@ public sealed class JobFollowerTests
             [new ServerSentEvent("5-0", "one", "first\nsecond line"), new ServerSentEvent("5-0", null, "no id or type given, the id carries over")],
             events);
     }
+
+    private static string Event<TData>(string type, TData data) where TData : notnull =>
+        IngestionEvent.Create(type, Guid.Parse(JobId), DateTimeOffset.UtcNow, data).ToJson();
 
     private static string Job(string status, int processed) =>
         $"{{\"job_id\":\"{JobId}\",\"status\":\"{status}\",\"source_type\":\"file\",\"chunks_total\":2,\"chunks_processed\":{processed}," +

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using Shield.Contracts.Jobs;
 using Shield.Ingestion.Events;
 using Shield.Ingestion.Jobs;
 using Shield.Ingestion.Persistence;
@@ -21,24 +21,18 @@ public sealed class JobStoreTests(ShieldStackFixture stack) : IAsyncLifetime
     private static readonly TimeSpan FinishedJobTtl = TimeSpan.FromMinutes(10);
 
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero));
-    private ConnectionMultiplexer _redis = null!;
-    private ShieldDbContext _db = null!;
+    private IsolatedJobStore _isolated = null!;
     private JobStore _store = null!;
-    private IDatabase Redis => _redis.GetDatabase();
+    private ShieldDbContext _db = null!;
+    private IDatabase Redis => _isolated.Redis;
 
     public async Task InitializeAsync()
     {
-        _redis = await ConnectionMultiplexer.ConnectAsync(stack.RedisConnectionString + ",defaultDatabase=1,allowAdmin=true");
-        await _redis.GetServers()[0].FlushDatabaseAsync(1);
-        _db = new ShieldDbContext(new DbContextOptionsBuilder<ShieldDbContext>().UseNpgsql(stack.PostgresConnectionString).Options);
-        _store = new JobStore(_redis, _db, _clock, NullLogger<JobStore>.Instance);
+        _isolated = await IsolatedJobStore.CreateAsync(stack, database: 1, _clock);
+        (_store, _db) = (_isolated.Store, _isolated.Db);
     }
 
-    public async Task DisposeAsync()
-    {
-        await _db.DisposeAsync();
-        await _redis.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _isolated.DisposeAsync();
 
     private static NewJob Job(int chunks, string sourceType = "unit") => new(
         Guid.CreateVersion7(), sourceType, """{"team":"search"}""",

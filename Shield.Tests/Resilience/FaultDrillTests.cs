@@ -1,7 +1,4 @@
-using System.Diagnostics;
 using System.Text.Json;
-using Aspire.Hosting;
-using Aspire.Hosting.ApplicationModel;
 using Shield.Ingestion.Events;
 using Shield.Ingestion.Streams;
 using Shield.Ingestion.Workers;
@@ -63,9 +60,8 @@ public sealed class FaultDrillTests(ResilienceStackFixture stack)
     public async Task Drill1_a_worker_killed_with_SIGKILL_mid_job_loses_and_doubles_nothing()
     {
         var jobId = await SubmitAndWaitForProgressAsync(600, "kill");
-        var victim = await BusiestWorkerAsync();
 
-        Process.GetProcessById(victim.Pid).Kill();
+        var victim = await Faults.KillWorkerAsync(stack);
 
         await stack.Api.WaitForJobAsync(jobId, JobTimeout);
         var audit = await JobAudit.OfAsync(stack, jobId);
@@ -81,11 +77,9 @@ public sealed class FaultDrillTests(ResilienceStackFixture stack)
     public async Task Drill2_a_worker_stopped_with_SIGTERM_mid_job_finishes_what_it_holds_and_leaves()
     {
         var jobId = await SubmitAndWaitForProgressAsync(600, "term");
-        var victim = await BusiestWorkerAsync();
-        using var process = Process.GetProcessById(victim.Pid);
 
-        Process.Start("kill", ["-TERM", victim.Pid.ToString()])!.WaitForExit();
-        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(40)), "the worker did not exit within its graceful timeout");
+        var (victim, exited) = await Faults.TermWorkerAsync(stack, TimeSpan.FromSeconds(40));
+        Assert.True(exited, "the worker did not exit within its graceful timeout");
 
         // It drained its batch: nothing of it is left pending to wait for a reclaim.
         var leftovers = (await ConsumersAsync()).Where(c => c.Name.ToString().StartsWith(victim.ProcessId, StringComparison.Ordinal)).ToList();
@@ -107,13 +101,8 @@ public sealed class FaultDrillTests(ResilienceStackFixture stack)
     {
         var jobId = await SubmitAndWaitForProgressAsync(500, "redis");
 
-        await stack.App.ResourceCommands.ExecuteCommandAsync("redis", KnownResourceCommands.StopCommand);
-        // Down is when the Api says so, not after a guessed number of seconds.
-        await Eventually.TrueAsync(async () => await DependencyStatusAsync("redis") == "down", TimeSpan.FromMinutes(1),
-            "the Api never saw Redis go down");
-        // At once: the old redis-server may still be writing its append-only file, and the restart must wait for it.
-        await stack.App.ResourceCommands.ExecuteCommandAsync("redis", KnownResourceCommands.StartCommand);
-        await stack.WaitForHealthyAsync("redis", TimeSpan.FromMinutes(1));
+        // Stopped, started again as soon as the Api sees it down, and waited for until healthy.
+        await Faults.RestartRedisAsync(stack, TimeSpan.FromMinutes(1));
 
         await stack.Api.WaitForJobAsync(jobId, JobTimeout);
         Assert.Equal(new JobAudit("completed", 500, 500, 0, 0, 0), await JobAudit.OfAsync(stack, jobId));
@@ -123,20 +112,15 @@ public sealed class FaultDrillTests(ResilienceStackFixture stack)
     public async Task Drill4_postgresql_gone_for_30_seconds_mid_job_is_waited_out()
     {
         var jobId = await SubmitAndWaitForProgressAsync(400, "postgres");
-        var postmaster = int.Parse((await File.ReadAllLinesAsync(Path.Combine(stack.DataDirectory, "postgres", "postmaster.pid")))[0]);
-        var outageEnds = DateTime.UtcNow + TimeSpan.FromSeconds(30);
 
-        // SIGINT is PostgreSQL's fast shutdown: connections are cut at once, as in a crash of the database host.
-        Process.Start("kill", ["-INT", postmaster.ToString()])!.WaitForExit();
-        await Eventually.TrueAsync(async () => await DependencyStatusAsync("postgres") == "down", TimeSpan.FromMinutes(1),
-            "the Api never reported PostgreSQL down");
+        // SIGINT to the postmaster; returns once the Api reports PostgreSQL down.
+        var outage = await Faults.StopPostgresAsync(stack, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1));
         using (var health = await stack.Api.GetAsync("/health/detailed"))
         {
             Assert.Equal(503, (int)health.StatusCode);
         }
         // The outage is the drill: the database stays away for its 30 seconds, however soon the Api noticed.
-        await Task.Delay(outageEnds - DateTime.UtcNow is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero);
-        await stack.App.ResourceCommands.ExecuteCommandAsync("postgres", KnownResourceCommands.StartCommand);
+        await outage.EndAsync();
 
         await stack.Api.WaitForJobAsync(jobId, JobTimeout);
         Assert.Equal(new JobAudit("completed", 400, 400, 0, 0, 0), await JobAudit.OfAsync(stack, jobId));
@@ -146,15 +130,11 @@ public sealed class FaultDrillTests(ResilienceStackFixture stack)
     public async Task Drill5_a_worker_whose_launcher_is_killed_exits_within_a_minute_and_loses_nothing()
     {
         var jobId = await SubmitAndWaitForProgressAsync(400, "launcher");
-        var victim = await BusiestWorkerAsync();
-        using var worker = Process.GetProcessById(victim.Pid);
-        var launcher = ParentPid(victim.Pid);
-        Assert.True(launcher > 1, $"the worker {victim.Pid} has no launcher (parent {launcher})");
 
         // DCP tracks the `dotnet run` launcher, not the worker it starts: a kill aimed at that pid orphans the worker.
-        Process.GetProcessById(launcher).Kill();
+        var (victim, exited) = await Faults.KillLauncherAsync(stack, TimeSpan.FromMinutes(1));
 
-        Assert.True(worker.WaitForExit(TimeSpan.FromMinutes(1)), $"the worker {victim.Pid} outlived its launcher by a minute");
+        Assert.True(exited, $"the worker {victim.Pid} outlived its launcher by a minute");
         await stack.Api.WaitForJobAsync(jobId, JobTimeout);
         Assert.Equal(new JobAudit("completed", 400, 400, 0, 0, 0), await JobAudit.OfAsync(stack, jobId));
     }
@@ -165,7 +145,7 @@ public sealed class FaultDrillTests(ResilienceStackFixture stack)
         // Another run of the AppHost had another Redis password; its Workers process reaches this run's Redis on the
         // same local port. Here it is such a process: this run's PostgreSQL and Redis endpoint, the wrong password.
         var endpoint = stack.RedisConnectionString.Split(',')[0];
-        using var intruder = StartWorkersProcess(new()
+        using var intruder = WorkerProcesses.StartWorkersProcess(new Dictionary<string, string>
         {
             ["ConnectionStrings__redis"] = $"{endpoint},password=another-runs-password",
             ["ConnectionStrings__shield"] = stack.PostgresConnectionString,
@@ -195,47 +175,6 @@ public sealed class FaultDrillTests(ResilienceStackFixture stack)
             JsonDocument.Parse(await stack.Api.GetStringAsync($"/jobs/{jobId}")).RootElement.GetProperty("chunks_processed").GetInt32() >= 40,
             TimeSpan.FromMinutes(1), "the job did not start");
         return jobId;
-    }
-
-    private Task<WorkerHeartbeat> BusiestWorkerAsync() => WorkerProcesses.BusiestAsync(stack.Redis);
-
-    private async Task<string?> DependencyStatusAsync(string dependency)
-    {
-        using var health = await stack.Api.GetAsync("/health/detailed");
-        var report = JsonDocument.Parse(await health.Content.ReadAsStringAsync()).RootElement;
-        return report.TryGetProperty(dependency, out var part) ? part.GetProperty("status").GetString() : null;
-    }
-
-    /// <summary>The parent of a process, from <c>/proc/&lt;pid&gt;/stat</c> (its fourth field, after the name in parentheses).</summary>
-    private static int ParentPid(int pid)
-    {
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
-    }
-
-    /// <summary>The built Shield.Workers, started as its own process (not by this stack's AppHost) with the given environment.</summary>
-    private static Process StartWorkersProcess(Dictionary<string, string> environment, out System.Text.StringBuilder output)
-    {
-        // Built beside the tests, in the same configuration: .../Shield.Tests/bin/<configuration>/net10.0/.
-        var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var configuration = testOutput.Parent!.Name;
-        var dll = Path.Combine(Repository.Root, "Shield.Workers", "bin", configuration, testOutput.Name, "Shield.Workers.dll");
-        var start = new ProcessStartInfo("dotnet", [dll])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-        };
-        foreach (var (name, value) in environment) start.Environment[name] = value;
-        var lines = new System.Text.StringBuilder();
-        var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => { lock (lines) lines.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { lock (lines) lines.AppendLine(e.Data); };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        output = lines;
-        return process;
     }
 
     private Task<StreamConsumerInfo[]> ConsumersAsync() => WorkerProcesses.ConsumersAsync(stack.Redis);

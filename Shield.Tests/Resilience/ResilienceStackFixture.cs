@@ -8,14 +8,7 @@ namespace Shield.Tests.Resilience;
 /// </summary>
 public sealed class ResilienceStackFixture : ShieldStackFixture
 {
-    protected override IEnumerable<string> ExtraArguments =>
-    [
-        "--Shield:Workers:Replicas=4",
-        "--Shield:Workers:TimeoutSeconds=8",
-        "--Shield:Workers:HealthCheckInterval=2",
-        "--Shield:Workers:GracefulShutdownTimeout=20",
-        "--Shield:Workers:BatchSize=4",
-    ];
+    protected override IEnumerable<string> ExtraArguments => ShieldStackOptions.FaultDrillWorkers(replicas: 4);
 }
 
 [CollectionDefinition(Name)]

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Shield.Ingestion.Persistence;
+using Shield.Knowledge;
 
 namespace Shield.Workers.Graph;
 
@@ -34,16 +35,9 @@ public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
             await LockAsync(connection, ["chunk:" + chunk.ChunkId], cancellationToken);
             var before = await ChunkFragmentsAsync(connection, chunk.ChunkId, cancellationToken);
 
-            var touched = before.Keys
+            var touched = WithEndpoints(before.Keys
                 .Concat(entities.Select(e => GraphKey.Entity(e.Name)))
-                .Concat(relations.Select(r => r.Key))
-                .ToHashSet();
-            // An edge's endpoints are nodes too (LightRAG makes an UNKNOWN one for an endpoint nobody described).
-            foreach (var edge in touched.Where(k => !k.IsEntity).ToList())
-            {
-                touched.Add(GraphKey.Entity(edge.Source));
-                touched.Add(GraphKey.Entity(edge.Target));
-            }
+                .Concat(relations.Select(r => r.Key)));
             await LockAsync(connection, touched.Select(k => k.LockName), cancellationToken);
 
             var after = new Dictionary<GraphKey, GraphFragment>();
@@ -63,6 +57,50 @@ public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
             return new ChunkMergeResult(entities.Count, relations.Count, changed);
         }, cancellationToken);
     }
+
+    /// <summary>
+    /// Takes away <paramref name="releasingJobs"/>' claims on a text and, when no other job claims it (no other document
+    /// contains it), removes the text: its fragments, its row and its vector, recomputing every node and edge it touched
+    /// (recorded as changed by <paramref name="jobId"/>, the deletion) with their summaries forgotten, so the deletion's
+    /// finalisation rebuilds each from its remaining fragments alone. One transaction, under the text's row lock: a job
+    /// storing the same text meanwhile waits, and then stores it afresh. Returns whether the text was removed.
+    /// </summary>
+    public async Task<bool> ReleaseChunkAsync(Guid jobId, string chunkId, IReadOnlyCollection<Guid> releasingJobs, IVectorStore vectors,
+        CancellationToken cancellationToken) =>
+        await OnConnectionAsync(async (connection, transaction) =>
+        {
+            await using (var release = Command(connection, """
+                SELECT id FROM chunks WHERE id = $1 FOR UPDATE
+                """, chunkId))
+            {
+                if (await release.ExecuteScalarAsync(cancellationToken) is null)
+                {
+                    return false;
+                }
+            }
+            await ExecuteAsync(connection, "DELETE FROM job_chunks WHERE chunk_id = $1 AND job_id = ANY($2)", cancellationToken,
+                chunkId, releasingJobs.ToArray());
+            await using (var claimed = Command(connection, "SELECT EXISTS (SELECT 1 FROM job_chunks WHERE chunk_id = $1)", chunkId))
+            {
+                if (await claimed.ExecuteScalarAsync(cancellationToken) is true)
+                {
+                    await transaction.CommitAsync(cancellationToken);
+                    return false;
+                }
+            }
+            await LockAsync(connection, ["chunk:" + chunkId], cancellationToken);
+            var before = await ChunkFragmentsAsync(connection, chunkId, cancellationToken);
+            var touched = WithEndpoints(before.Keys);
+            await LockAsync(connection, touched.Select(k => k.LockName), cancellationToken);
+            await ReplaceFragmentsAsync(connection, chunkId, before, [], cancellationToken);
+            await ResetSummariesAsync(connection, touched, cancellationToken);
+            await RecomputeAsync(connection, touched, cancellationToken);
+            await RecordChangesAsync(connection, jobId, touched, cancellationToken);
+            await vectors.DeleteAsync(VectorCollections.Chunks, [chunkId], cancellationToken);
+            await ExecuteAsync(connection, "DELETE FROM chunks WHERE id = $1", cancellationToken, chunkId);
+            await transaction.CommitAsync(cancellationToken);
+            return true;
+        }, cancellationToken);
 
     /// <summary>Records <paramref name="keys"/> as changed by <paramref name="jobId"/>: a chunk stored earlier, or a deletion.</summary>
     public Task RecordChangesAsync(Guid jobId, IEnumerable<GraphKey> keys, CancellationToken cancellationToken) =>
@@ -154,6 +192,18 @@ public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
             await transaction.CommitAsync(cancellationToken);
             return 0;
         }, cancellationToken);
+
+    /// <summary>The keys with every edge's endpoints added: they are nodes too (an endpoint nobody described is UNKNOWN).</summary>
+    private static HashSet<GraphKey> WithEndpoints(IEnumerable<GraphKey> keys)
+    {
+        var touched = keys.ToHashSet();
+        foreach (var edge in touched.Where(k => !k.IsEntity).ToList())
+        {
+            touched.Add(GraphKey.Entity(edge.Source));
+            touched.Add(GraphKey.Entity(edge.Target));
+        }
+        return touched;
+    }
 
     private async Task<T> OnConnectionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken)
     {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Shield.Ingestion;
 using Shield.Ingestion.Jobs;
 using Shield.Ingestion.Streams;
+using Shield.Workers.Documents;
 using Shield.Workers.Processing;
 using StackExchange.Redis;
 
@@ -86,7 +87,10 @@ public sealed partial class ChunkHandler(
             if (deletions[i] is { } deletion)
             {
                 run++;
-                await HandleDeletionAsync(entries[i], deletion, consumer, drainToken);
+                if (!await DeleteDocumentAsync(entries[i], deletion, consumer, drainToken))
+                {
+                    return (i, run);
+                }
                 continue;
             }
             if (messages[i] is not { } message)
@@ -253,65 +257,13 @@ public sealed partial class ChunkHandler(
         using var activity = IngestionTelemetry.StartFinalize(message, entry.Id.ToString(), consumer);
         try
         {
-            using var keepClaimed = CancellationTokenSource.CreateLinkedTokenSource(drainToken);
-            var claims = KeepClaimedAsync(entry.Id, consumer, keepClaimed.Token);
-            string? failure = null;
-            try
-            {
-                for (int attempt = 1, outageWaits = 1; ; )
+            return await RunJobStepAsync(entry, message.JobId, "The finalisation (summaries and vectors)", activity, consumer,
+                async (services, token) =>
                 {
-                    await using var scope = scopes.CreateAsyncScope();
-                    try
-                    {
-                        await scope.ServiceProvider.GetRequiredService<Finalization.JobFinalizer>().FinalizeAsync(message.JobId, drainToken);
-                        WorkerTelemetry.Finalizations.Add(1);
-                        break;
-                    }
-                    catch (OperationCanceledException) when (drainToken.IsCancellationRequested)
-                    {
-                        LogFinalizationLeftPending(message.JobId, entry.Id.ToString());
-                        return false;
-                    }
-                    catch (Exception ex) when (DependencyOutage.IsOutage(ex))
-                    {
-                        LogFinalizationOutage(ex, message.JobId);
-                        if (!await PendingClaims.HoldAsync(redis, [(consumer, entry.Id)], outageWaits++, time, drainToken)) return false;
-                    }
-                    catch (Exception ex)
-                    {
-                        LogFinalizationFailed(ex, message.JobId, attempt, _options.RetryAttempts);
-                        if (attempt++ >= _options.RetryAttempts)
-                        {
-                            failure = $"The job's finalisation (summaries and vectors) failed {_options.RetryAttempts} times: {ex.GetType().Name}: {ex.Message}";
-                            break;
-                        }
-                        await Task.Delay(Backoff(attempt - 1), time, drainToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                    }
-                }
-            }
-            finally
-            {
-                keepClaimed.Cancel();
-                await claims;
-            }
-
-            JobEnd? end = null;
-            if (!await ThroughOutagesAsync(async () =>
-                {
-                    await using var scope = scopes.CreateAsyncScope();
-                    end = await scope.ServiceProvider.GetRequiredService<JobStore>().EndAsync(message.JobId,
-                        TimeSpan.FromSeconds(_options.JobStatusTtl), failure, CancellationToken.None);
-                    await AcknowledgeAsync(entry.Id);
-                }, [entry.Id], consumer, drainToken))
-            {
-                return false;
-            }
-            if (end!.Ending == JobEnding.Ended)
-            {
-                await RecordJobDurationAsync(message.JobId, end.Status);
-            }
-            if (failure is not null) activity?.SetStatus(ActivityStatusCode.Error, failure);
-            return true;
+                    await services.GetRequiredService<Finalization.JobFinalizer>().FinalizeAsync(message.JobId, token);
+                    WorkerTelemetry.Finalizations.Add(1);
+                },
+                ended: null, drainToken);
         }
         finally
         {
@@ -320,14 +272,101 @@ public sealed partial class ChunkHandler(
     }
 
     /// <summary>
-    /// A document's deletion (<see cref="DeleteDocumentMessage"/>, queued by the Api's <c>DELETE /documents/{id}</c>).
-    /// The deletion service that removes the document's chunks and rebuilds its part of the graph replaces this body;
-    /// until then the entry is acknowledged (so it is neither redelivered nor dead-lettered) and the deletion job stays queued.
+    /// A document's deletion (<see cref="DeleteDocumentMessage"/>, queued by the Api's <c>DELETE /documents/{id}</c>):
+    /// the whole deletion job in one entry, run like a finalisation (at least once, idempotent, its claim kept, outages
+    /// waited out, <see cref="WorkerOptions.RetryAttempts"/> failures end it failed). The document row goes when the job
+    /// has completed; a failed deletion leaves the document <c>failed</c>, saying why, to be deleted again.
     /// </summary>
-    private async Task HandleDeletionAsync(StreamEntry entry, DeleteDocumentMessage deletion, string consumer, CancellationToken drainToken)
+    private async Task<bool> DeleteDocumentAsync(StreamEntry entry, DeleteDocumentMessage message, string consumer, CancellationToken drainToken)
     {
-        LogDeletionNotHandled(deletion.DocumentId, deletion.JobId, consumer);
-        await AcknowledgeAsync(entry.Id);
+        var previous = Activity.Current;
+        using var activity = IngestionTelemetry.StartDeletion(message, entry.Id.ToString(), consumer);
+        try
+        {
+            return await RunJobStepAsync(entry, message.JobId, $"The deletion of {message.DocumentId}", activity, consumer,
+                (services, token) => services.GetRequiredService<DocumentDeletionJob>().RunAsync(message.JobId, message.DocumentId, token),
+                (services, end) => services.GetRequiredService<DocumentDeletionJob>().EndAsync(message.JobId, message.DocumentId, end, CancellationToken.None),
+                drainToken);
+        }
+        finally
+        {
+            Activity.Current = previous;
+        }
+    }
+
+    /// <summary>
+    /// Runs a job's one long step (a finalisation, a deletion) and then ends the job, before the entry is acknowledged:
+    /// a crash in between redelivers it, and the repeat finds the work done. The entry's claim is refreshed while the
+    /// step runs, however long that is, so it is never taken over as abandoned. Outages are waited out; a step that
+    /// fails <see cref="WorkerOptions.RetryAttempts"/> times ends the job failed, with the reason.
+    /// Returns false when shutdown's deadline cut it short (the entry stays pending for another consumer).
+    /// </summary>
+    /// <param name="ended">Runs with the job's end, before the entry is acknowledged; it must be idempotent.</param>
+    private async Task<bool> RunJobStepAsync(StreamEntry entry, Guid jobId, string step, Activity? activity, string consumer,
+        Func<IServiceProvider, CancellationToken, Task> work, Func<IServiceProvider, JobEnd, Task>? ended, CancellationToken drainToken)
+    {
+        using var keepClaimed = CancellationTokenSource.CreateLinkedTokenSource(drainToken);
+        var claims = KeepClaimedAsync(entry.Id, consumer, keepClaimed.Token);
+        string? failure = null;
+        try
+        {
+            for (int attempt = 1, outageWaits = 1; ; )
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                try
+                {
+                    await work(scope.ServiceProvider, drainToken);
+                    break;
+                }
+                catch (OperationCanceledException) when (drainToken.IsCancellationRequested)
+                {
+                    LogJobStepLeftPending(step, jobId, entry.Id.ToString());
+                    return false;
+                }
+                catch (Exception ex) when (DependencyOutage.IsOutage(ex))
+                {
+                    LogJobStepOutage(ex, step, jobId);
+                    if (!await PendingClaims.HoldAsync(redis, [(consumer, entry.Id)], outageWaits++, time, drainToken)) return false;
+                }
+                catch (Exception ex)
+                {
+                    LogJobStepFailed(ex, step, jobId, attempt, _options.RetryAttempts);
+                    if (attempt++ >= _options.RetryAttempts)
+                    {
+                        failure = $"{step} failed {_options.RetryAttempts} times: {ex.GetType().Name}: {ex.Message}";
+                        break;
+                    }
+                    await Task.Delay(Backoff(attempt - 1), time, drainToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+            }
+        }
+        finally
+        {
+            keepClaimed.Cancel();
+            await claims;
+        }
+
+        JobEnd? end = null;
+        if (!await ThroughOutagesAsync(async () =>
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                end = await scope.ServiceProvider.GetRequiredService<JobStore>().EndAsync(jobId,
+                    TimeSpan.FromSeconds(_options.JobStatusTtl), failure, CancellationToken.None);
+                if (ended is not null)
+                {
+                    await ended(scope.ServiceProvider, end);
+                }
+                await AcknowledgeAsync(entry.Id);
+            }, [entry.Id], consumer, drainToken))
+        {
+            return false;
+        }
+        if (end!.Ending == JobEnding.Ended)
+        {
+            await RecordJobDurationAsync(jobId, end.Status);
+        }
+        if (failure is not null) activity?.SetStatus(ActivityStatusCode.Error, failure);
+        return true;
     }
 
     /// <summary>Refreshes a long-running entry's claim every third of the task timeout, until cancelled.</summary>
@@ -419,7 +458,21 @@ public sealed partial class ChunkHandler(
                 await using var scope = scopes.CreateAsyncScope();
                 await scope.ServiceProvider.GetRequiredService<JobStore>().EndAsync(finalization.JobId,
                     TimeSpan.FromSeconds(_options.JobStatusTtl), "The job's finalisation " + error[0..1].ToLowerInvariant() + error[1..], CancellationToken.None);
-                LogPoisonFinalization(finalization.JobId, deliveries);
+                LogPoisonJobStep(FinalizeMessage.Kind, finalization.JobId, deliveries);
+            }
+            await AcknowledgeAsync(entry.Id);
+            return;
+        }
+        if (DeleteDocumentMessage.TryRead(entry, out var deletion))
+        {
+            // Likewise a deletion: its job ends failed and its document says so, to be deleted again.
+            if (deletion is not null)
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var end = await scope.ServiceProvider.GetRequiredService<JobStore>().EndAsync(deletion.JobId,
+                    TimeSpan.FromSeconds(_options.JobStatusTtl), $"The deletion of {deletion.DocumentId} " + error[0..1].ToLowerInvariant() + error[1..], CancellationToken.None);
+                await scope.ServiceProvider.GetRequiredService<DocumentDeletionJob>().EndAsync(deletion.JobId, deletion.DocumentId, end, CancellationToken.None);
+                LogPoisonJobStep(DeleteDocumentMessage.Kind, deletion.JobId, deliveries);
             }
             await AcknowledgeAsync(entry.Id);
             return;
@@ -470,14 +523,11 @@ public sealed partial class ChunkHandler(
     [LoggerMessage(Level = LogLevel.Information, Message = "Skipped chunk {ChunkIndex} of cancelled job {JobId}")]
     private partial void LogSkippedCancelled(Guid jobId, int chunkIndex);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "The finalisation of job {JobId} was delivered {Deliveries} times without finishing; the job ends failed")]
-    private partial void LogPoisonFinalization(Guid jobId, int deliveries);
+    [LoggerMessage(Level = LogLevel.Error, Message = "The {Step} entry of job {JobId} was delivered {Deliveries} times without finishing; the job ends failed")]
+    private partial void LogPoisonJobStep(string step, Guid jobId, int deliveries);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Chunk {ChunkIndex} of job {JobId} was delivered {Deliveries} times without finishing; dead-lettered")]
     private partial void LogPoison(Guid jobId, int chunkIndex, int deliveries);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Deletion of document {DocumentId} (job {JobId}) received by {Consumer}; this Workers version does not delete documents yet, so the entry is acknowledged and the job stays queued")]
-    private partial void LogDeletionNotHandled(string documentId, Guid jobId, string consumer);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Stream entry {EntryId} is not a chunk message ({Problem}); dead-lettered")]
     private partial void LogMalformedEntry(string entryId, string problem);
@@ -503,12 +553,12 @@ public sealed partial class ChunkHandler(
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: its chunks are done ({Processed} processed, {Failed} failed of {Total}); its finalisation is queued")]
     private partial void LogLastChunk(Guid jobId, int processed, int failed, int total);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown deadline reached: the finalisation of job {JobId} (entry {EntryId}) is left pending for another consumer")]
-    private partial void LogFinalizationLeftPending(Guid jobId, string entryId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown deadline reached: {Step} of job {JobId} (entry {EntryId}) is left pending for another consumer")]
+    private partial void LogJobStepLeftPending(string step, Guid jobId, string entryId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A dependency is unreachable while finalising job {JobId}; waiting for it")]
-    private partial void LogFinalizationOutage(Exception exception, Guid jobId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Step} of job {JobId} waits for an unreachable dependency")]
+    private partial void LogJobStepOutage(Exception exception, string step, Guid jobId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The finalisation of job {JobId} failed (attempt {Attempt} of {Attempts})")]
-    private partial void LogFinalizationFailed(Exception exception, Guid jobId, int attempt, int attempts);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Step} of job {JobId} failed (attempt {Attempt} of {Attempts})")]
+    private partial void LogJobStepFailed(Exception exception, string step, Guid jobId, int attempt, int attempts);
 }

@@ -1,5 +1,5 @@
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
+using Shield.Contracts.Events;
 using Shield.Ingestion.Events;
 using Shield.Ingestion.Jobs;
 using Shield.Ingestion.Streams;
@@ -318,14 +318,8 @@ public sealed partial class WorkerPool(
                 await redis.GetDatabase().ExecuteAsync("XGROUP", "CREATECONSUMER",
                     IngestionStream.Key, IngestionStream.ConsumerGroup, consumer);
             }
-            await events.AppendAsync(new IngestionEvent(eventType, null, time.GetUtcNow(), new JsonObject
-            {
-                ["consumer"] = consumer,
-                ["worker_id"] = slot,
-                ["process_id"] = identity.ProcessId,
-                ["tasks_processed"] = handled,
-                ["reason"] = reason,
-            }));
+            await events.AppendAsync(IngestionEvent.Create(eventType, jobId: null, time.GetUtcNow(),
+                new WorkerEventData(consumer, slot, identity.ProcessId, handled, reason)));
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {

@@ -1,5 +1,6 @@
 using Shield.Knowledge;
 using Shield.Knowledge.Ollama;
+using Shield.Workers.Documents;
 using Shield.Workers.Extraction;
 using Shield.Knowledge.ModelCache;
 using Shield.Workers.Finalization;
@@ -39,6 +40,8 @@ public static class ChunkProcessingExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddScoped<JobFinalizer>();
+        builder.Services.AddScoped<DocumentDeleter>();
+        builder.Services.AddScoped<DocumentDeletionJob>();
         // The model cache's bounds are kept by the Workers, the processes that fill it.
         builder.Services.AddHostedService<ModelCacheTrimmer>();
         return builder;

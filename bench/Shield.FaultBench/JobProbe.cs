@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Shield.Drills;
 
 namespace Shield.FaultBench;
 
@@ -7,7 +8,7 @@ public sealed record JobProbe(string Status, int Processed)
 {
     public bool Finished => Status is "completed" or "failed";
 
-    public static async Task<JobProbe?> ReadAsync(BenchStack stack, string jobId, CancellationToken cancellationToken)
+    public static async Task<JobProbe?> ReadAsync(ShieldStack stack, string jobId, CancellationToken cancellationToken)
     {
         try
         {

@@ -2,9 +2,16 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Shield.Drills;
+using Shield.Drills.Resilience;
 using Shield.FaultBench;
 
 // One ingestion job through one fault; one JSON line of figures on standard output, everything else on standard error.
+if (args is ["--help"] or ["-h"])
+{
+    Console.Out.WriteLine(BenchOptions.Usage);
+    return 0;
+}
 var options = BenchOptions.Parse(args, out var problem);
 if (options is null)
 {
@@ -27,17 +34,36 @@ try
 }
 catch (Exception e)
 {
-    // The stack is already stopped and its data deleted (await using); no figures line, so no false result.
-    Faults.Log($"bench failed: {e}");
+    // The stack is already stopped and its data deleted; no figures line, so no false result.
+    BenchLog.Write($"bench failed: {e}");
     return 1;
 }
 
 async Task<int> RunAsync()
 {
-    Faults.Log($"starting the stack (redis port {options.RedisPort}) for fault '{fault}', {options.Chunks} chunks");
-    await using var stack = await BenchStack.StartAsync(options, cancel.Token);
-    Faults.Log($"stack up; data in {stack.DataDirectory}");
+    BenchLog.Write($"starting the stack (redis port {options.RedisPort}) for fault '{fault}', {options.Chunks} chunks");
+    var stack = await ShieldStack.StartAsync(options.ToStackOptions(), cancel.Token);
+    try
+    {
+        BenchLog.Write($"stack up; data in {stack.DataDirectory}");
+        return await MeasureAsync(stack);
+    }
+    finally
+    {
+        try
+        {
+            await stack.DisposeAsync();
+        }
+        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException)
+        {
+            // The figures stand; a stop that did not finish is reported, not counted against the run.
+            BenchLog.Write($"stopping the app: {e.Message}");
+        }
+    }
+}
 
+async Task<int> MeasureAsync(ShieldStack stack)
+{
     // Submit.
     var tag = fault + "-" + Guid.NewGuid().ToString("N")[..6];
     var submitted = Stopwatch.StartNew();
@@ -48,14 +74,14 @@ async Task<int> RunAsync()
         var body = await response.Content.ReadAsStringAsync(cancel.Token);
         if (response.StatusCode != HttpStatusCode.Accepted)
         {
-            Faults.Log($"submission refused: {(int)response.StatusCode} {body}");
+            BenchLog.Write($"submission refused: {(int)response.StatusCode} {body}");
             return 1;
         }
         var answer = JsonDocument.Parse(body).RootElement;
         jobId = answer.GetProperty("job_id").GetString()!;
         accepted = answer.GetProperty("chunks_total").GetInt32();
     }
-    Faults.Log($"job {jobId} accepted with {accepted} chunks");
+    BenchLog.Write($"job {jobId} accepted with {accepted} chunks");
 
     var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(options.TimeoutSeconds);
     var clock = submitted;
@@ -68,9 +94,9 @@ async Task<int> RunAsync()
             if (job is { Finished: true }) break;
             await Task.Delay(200, cancel.Token);
         }
-        Faults.Log($"injecting '{fault}'");
+        BenchLog.Write($"injecting '{fault}'");
         clock = Stopwatch.StartNew();
-        await Faults.InjectAsync(stack, options, cancel.Token);
+        await FaultInjector.InjectAsync(stack, options, cancel.Token);
     }
 
     // Wait for the final state; the Api may answer errors (or not at all) while Redis is down.
@@ -84,7 +110,7 @@ async Task<int> RunAsync()
         }
         await Task.Delay(200, cancel.Token);
     }
-    Faults.Log(recoverySeconds is null ? $"job did not finish within {options.TimeoutSeconds} s" : $"job finished {recoverySeconds} s after the {(options.Fault == Fault.None ? "submission" : "fault")}");
+    BenchLog.Write(recoverySeconds is null ? $"job did not finish within {options.TimeoutSeconds} s" : $"job finished {recoverySeconds} s after the {(options.Fault == Fault.None ? "submission" : "fault")}");
 
     JobAudit? audit = null;
     for (var attempt = 1; audit is null; attempt++)
@@ -95,11 +121,11 @@ async Task<int> RunAsync()
         }
         catch (Exception e) when (attempt < 10 && !cancel.IsCancellationRequested)
         {
-            Faults.Log($"audit attempt {attempt} failed: {e.Message}");
+            BenchLog.Write($"audit attempt {attempt} failed: {e.Message}");
             await Task.Delay(TimeSpan.FromSeconds(2), cancel.Token);
         }
     }
-    Faults.Log($"job status {audit.Status}");
+    BenchLog.Write($"job status {audit.Status}");
 
     Console.Out.WriteLine(JsonSerializer.Serialize(new
     {

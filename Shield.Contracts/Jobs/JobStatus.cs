@@ -1,4 +1,4 @@
-namespace Shield.Ingestion.Jobs;
+namespace Shield.Contracts.Jobs;
 
 /// <summary>The states a job moves through: queued → processing → completed | failed, or cancelled at any point before.</summary>
 public static class JobStatus

@@ -5,17 +5,16 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Shield.Workers.Graph;
-using Shield.Tests.Infrastructure;
 
-namespace Shield.Tests.Models;
+namespace Shield.Drills.Models;
 
 /// <summary>
 /// A server that speaks Ollama's HTTP API (<c>/api/chat</c>, <c>/api/embed</c>, <c>/api/tags</c>,
 /// <c>/api/pull</c>, <c>/api/version</c>) on a free local port, for the parts of Shield that talk to a model
 /// server through the real OllamaSharp client. Chat answers come from a script: per chunk text, the first
-/// extraction answer and the gleaning answer, in LightRAG's record format; summary prompts get a summary that
-/// names what it summarised. Embeddings are a deterministic bag of hashed words (64 dimensions), so texts that
+/// extraction answer and the gleaning answer, in LightRAG's record format; a call no script matches asks the
+/// function given to <see cref="ScriptWith"/>, if any, and otherwise gets an empty extraction (or, for a summary
+/// prompt, a summary that names what it summarised). Embeddings are a deterministic bag of hashed words (64 dimensions), so texts that
 /// share words are near each other. Faults can be injected: a number of failing or hanging chat calls, or every new
 /// chat call held until released. It counts what a model server would bill: chat calls by kind, embedding calls and
 /// texts, and answers it gave more than once for the same conversation (work paid for twice).
@@ -27,6 +26,7 @@ public sealed class ScriptedOllamaServer : IAsyncDisposable
 
     private LoopbackServer _server = null!;
     private readonly ConcurrentDictionary<string, (string First, string Gleaning)> _script = new();
+    private volatile Func<ChatPrompt, string?>? _answer;
     private readonly ConcurrentDictionary<string, byte> _models = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentQueue<string> _pulls = new();
     private int _failuresLeft;
@@ -126,6 +126,12 @@ public sealed class ScriptedOllamaServer : IAsyncDisposable
     /// <summary>Answers for a chunk: matched by the chunk text appearing in the prompt.</summary>
     public void Script(string chunkText, string firstAnswer, string gleaningAnswer) => _script[chunkText] = (firstAnswer, gleaningAnswer);
 
+    /// <summary>
+    /// Answers by a function of the prompt, for the calls no <see cref="Script"/> matches (and every summary): its
+    /// answer is sent as the model's; null falls back to the built-in answer. It is called concurrently, once per answer.
+    /// </summary>
+    public void ScriptWith(Func<ChatPrompt, string?> answer) => _answer = answer;
+
     /// <summary>The next <paramref name="count"/> chat calls answer <paramref name="status"/> with an Ollama error body.</summary>
     public void FailNextChatCalls(int count, HttpStatusCode status = HttpStatusCode.InternalServerError)
     {
@@ -163,14 +169,25 @@ public sealed class ScriptedOllamaServer : IAsyncDisposable
         _models[Normalise(model)] = 0;
     }
 
-    private async Task ChatAsync(HttpContext context)
+    private static async Task<(JsonObject Request, string Model)> ReadRequestAsync(HttpContext context)
     {
         var request = (await JsonNode.ParseAsync(context.Request.Body))!.AsObject();
-        var model = (string?)request["model"] ?? "";
+        return (request, (string?)request["model"] ?? "");
+    }
+
+    /// <summary>Ollama's answer for a model it does not have.</summary>
+    private static async Task RefuseUnknownModelAsync(HttpContext context, string model)
+    {
+        context.Response.StatusCode = 404;
+        await context.Response.WriteAsJsonAsync(new { error = $"model \"{model}\" not found, try pulling it first" });
+    }
+
+    private async Task ChatAsync(HttpContext context)
+    {
+        var (request, model) = await ReadRequestAsync(context);
         if (!HasModel(model))
         {
-            context.Response.StatusCode = 404;
-            await context.Response.WriteAsJsonAsync(new { error = $"model \"{model}\" not found, try pulling it first" });
+            await RefuseUnknownModelAsync(context, model);
             return;
         }
         var isGleaning = request["messages"]!.AsArray().Any(m => (string?)m!["role"] == "assistant");
@@ -205,7 +222,7 @@ public sealed class ScriptedOllamaServer : IAsyncDisposable
         }
 
         var messages = request["messages"]!.AsArray().Select(m => (Role: (string)m!["role"]!, Content: (string?)m["content"] ?? "")).ToList();
-        var answer = Answer(messages);
+        var answer = Answer(ChatPrompt.Read(model, messages));
         _answers.AddOrUpdate(model + "\u0001" + request["messages"]!.ToJsonString(), 1, (_, n) => n + 1);
         Interlocked.Exchange(ref _lastAnswerTicks, DateTime.UtcNow.Ticks);
         var stream = request["stream"] is not JsonValue flag || flag.GetValue<bool>();
@@ -235,37 +252,31 @@ public sealed class ScriptedOllamaServer : IAsyncDisposable
         });
     }
 
-    private string Answer(List<(string Role, string Content)> messages)
+    private string Answer(ChatPrompt prompt)
     {
-        var prompt = string.Join("\n", messages.Where(m => m.Role == "user").Select(m => m.Content));
-        if (prompt.Contains(ChatDescriptionSummarizer.TaskLine, StringComparison.Ordinal))
+        if (prompt.IsSummary)
         {
             Interlocked.Increment(ref _summaryCalls);
-            var name = prompt.Split('\n').First(l => l.StartsWith("Entity or Relation Name: ", StringComparison.Ordinal))["Entity or Relation Name: ".Length..];
-            var fragments = prompt.Split('\n').Count(l => l.StartsWith("{\"description\":", StringComparison.Ordinal));
-            return $"{SummaryPrefix}{name.Trim()} from {fragments} descriptions.";
+            return _answer?.Invoke(prompt) ?? $"{SummaryPrefix}{prompt.Subject} from {prompt.Descriptions.Count} descriptions.";
         }
 
-        var script = _script.Where(s => prompt.Contains(s.Key, StringComparison.Ordinal)).Select(s => s.Value).FirstOrDefault();
-        var gleaning = messages.Any(m => m.Role == "assistant");
-        if (gleaning)
+        var script = _script.Where(s => prompt.Prompt.Contains(s.Key, StringComparison.Ordinal)).Select(s => s.Value).FirstOrDefault();
+        if (prompt.IsGleaning)
         {
             Interlocked.Increment(ref _gleaningCalls);
-            return script.Gleaning ?? "<|COMPLETE|>";
+            return script.Gleaning ?? _answer?.Invoke(prompt) ?? "<|COMPLETE|>";
         }
         Interlocked.Increment(ref _extractionCalls);
-        return script.First ?? "<|COMPLETE|>";
+        return script.First ?? _answer?.Invoke(prompt) ?? "<|COMPLETE|>";
     }
 
     private async Task EmbedAsync(HttpContext context)
     {
         Interlocked.Increment(ref _embedCalls);
-        var request = (await JsonNode.ParseAsync(context.Request.Body))!.AsObject();
-        var model = (string?)request["model"] ?? "";
+        var (request, model) = await ReadRequestAsync(context);
         if (!HasModel(model))
         {
-            context.Response.StatusCode = 404;
-            await context.Response.WriteAsJsonAsync(new { error = $"model \"{model}\" not found, try pulling it first" });
+            await RefuseUnknownModelAsync(context, model);
             return;
         }
         var inputs = request["input"] switch

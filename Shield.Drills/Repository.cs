@@ -1,8 +1,9 @@
-namespace Shield.Tests.Infrastructure;
+namespace Shield.Drills;
 
+/// <summary>The checkout the running tests or bench were built in.</summary>
 public static class Repository
 {
-    /// <summary>The folder holding Shield.Aspire.sln, found by walking up from the test binaries.</summary>
+    /// <summary>The folder holding Shield.Aspire.sln, found by walking up from the running program's binaries.</summary>
     public static string Root { get; } = FindRoot();
 
     private static string FindRoot()

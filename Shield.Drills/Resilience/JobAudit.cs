@@ -1,17 +1,19 @@
 using System.Text.Json;
 using Shield.Ingestion.Events;
 using Shield.Ingestion.Streams;
-using Shield.Tests.Infrastructure;
 
-namespace Shield.Tests.Resilience;
+namespace Shield.Drills.Resilience;
 
 /// <summary>
-/// The figures a fault drill is judged by: every accepted chunk ends processed or dead-lettered (lost = 0), and
-/// none is counted or stored twice (duplicated = 0).
+/// The figures a fault drill (or a fault bench run) is judged by: every accepted chunk ends processed or dead-lettered
+/// (lost = 0), and none is counted or stored twice (duplicated = 0). Counted from the job's counters, its dead-letter
+/// entries and progress events in Redis, and its claims on chunks (<c>job_chunks</c>) and their vectors in PostgreSQL.
 /// </summary>
 public sealed record JobAudit(string Status, int Accepted, int Processed, int DeadLettered, int Lost, int Duplicated)
 {
-    public static async Task<JobAudit> OfAsync(ShieldStackFixture stack, string jobId)
+    public bool Finished => Status is "completed" or "failed";
+
+    public static async Task<JobAudit> OfAsync(ShieldStack stack, string jobId)
     {
         var job = JsonDocument.Parse(await stack.Api.GetStringAsync($"/jobs/{jobId}")).RootElement;
         var accepted = job.GetProperty("chunks_total").GetInt32();

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Shield.Tests.Infrastructure;
+namespace Shield.Drills;
 
 /// <summary>
 /// A small Kestrel server on a free loopback port, for the stand-ins a test runs beside the stack (a scripted

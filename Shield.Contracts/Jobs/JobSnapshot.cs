@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Shield.Ingestion.Jobs;
+namespace Shield.Contracts.Jobs;
 
 /// <summary>What <c>GET /jobs/{job_id}</c> answers: the plan's fields plus timing, failures and the error.</summary>
 public sealed record JobSnapshot(
@@ -19,6 +19,15 @@ public sealed record JobSnapshot(
     [JsonPropertyName("percent_complete")]
     public double PercentComplete => PercentOf(ChunksProcessed + ChunksFailed, ChunksTotal);
 
+    [JsonIgnore]
+    public bool IsFinished => JobStatus.IsTerminal(Status);
+
     public static double PercentOf(int done, int total) =>
         total <= 0 ? 0 : Math.Round(done * 100.0 / total, 2, MidpointRounding.AwayFromZero);
 }
+
+/// <summary>The 202 answer to <c>POST /jobs/{job_id}/retry</c>.</summary>
+public sealed record RetryAccepted(
+    [property: JsonPropertyName("job_id")] Guid JobId,
+    [property: JsonPropertyName("chunks_requeued")] int ChunksRequeued,
+    [property: JsonPropertyName("status_url")] string StatusUrl);
