@@ -18,6 +18,7 @@ namespace Shield.Tests.Api;
 public sealed class AccessTableTests(ShieldStackFixture stack)
 {
     private const string UnknownJob = "0193a6f2-0000-7000-8000-00000000a11e";
+    private const string UnknownDocument = "doc-00000000000000000000000000a11e00";
 
     /// <summary>How to call one endpoint (<c>ANY</c>: it answers every method; called with GET), and what each caller gets.</summary>
     public sealed record Row(string Method, string Pattern, string Path, Func<HttpContent>? Body, int NoKey, int WrongKey, int ReadKey, int WriteKey)
@@ -33,6 +34,9 @@ public sealed class AccessTableTests(ShieldStackFixture stack)
         chunks = new[] { new { text = $"Access table chunk {Guid.NewGuid():N}.", source_uri = "access-table://1" } },
         source_type = "access-table",
     });
+
+    /// <summary>A text of its own, for the same reason: a text seen before is an existing document (200, not 202).</summary>
+    private static HttpContent UniqueDocument() => JsonContent.Create(new { text = $"Access table document {Guid.NewGuid():N}.", source_name = "access-table.txt" });
 
     private static readonly Row[] Table =
     [
@@ -57,10 +61,14 @@ public sealed class AccessTableTests(ShieldStackFixture stack)
         new("GET", "/graph/entities/{name}", "/graph/entities/No%20Such%20Entity", null, 401, 401, 404, 404),
         new("GET", "/graph/entities/{name}/relations", "/graph/entities/No%20Such%20Entity/relations", null, 401, 401, 404, 404),
         new("POST", "/lightrag/query", "/lightrag/query", () => Json("""{"query": "Who wrote the first program?", "mode": "naive", "top_k": 1}"""), 401, 401, 200, 200),
+        new("GET", "/documents", "/documents?limit=1", null, 401, 401, 200, 200),
+        new("GET", "/documents/{document_id}", $"/documents/{UnknownDocument}", null, 401, 401, 404, 404),
 
         // Writes: a read key is authenticated but not allowed (403).
         new("POST", "/lightrag/ingest-async", "/lightrag/ingest-async", UniqueSubmission, 401, 401, 403, 202),
         new("DELETE", "/jobs/{job_id}", $"/jobs/{UnknownJob}", null, 401, 401, 403, 404),
+        new("POST", "/documents", "/documents", UniqueDocument, 401, 401, 403, 202),
+        new("DELETE", "/documents/{document_id}", $"/documents/{UnknownDocument}", null, 401, 401, 403, 404),
         new("POST", "/jobs/{job_id}/retry", $"/jobs/{UnknownJob}/retry", null, 401, 401, 403, 404),
     ];
 
