@@ -191,6 +191,24 @@ public sealed class DocumentApiTests(ShieldStackFixture stack)
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 
+    [Fact]
+    public async Task The_OpenAPI_document_describes_both_upload_bodies()
+    {
+        var openApi = JsonDocument.Parse(await stack.ReadApi.GetStringAsync("/openapi/v1.json")).RootElement;
+        var content = openApi.GetProperty("paths").GetProperty("/documents").GetProperty("post").GetProperty("requestBody").GetProperty("content");
+        Assert.Contains("files", Properties(content.GetProperty("multipart/form-data").GetProperty("schema")));
+        Assert.Contains("text", Properties(content.GetProperty("application/json").GetProperty("schema")));
+
+        IEnumerable<string> Properties(JsonElement schema)
+        {
+            if (schema.TryGetProperty("$ref", out var reference))
+            {
+                schema = openApi.GetProperty("components").GetProperty("schemas").GetProperty(reference.GetString()!.Split('/')[^1]);
+            }
+            return schema.GetProperty("properties").EnumerateObject().Select(p => p.Name);
+        }
+    }
+
     private async Task AssertRejectedWithoutEffectAsync(Func<Task<HttpResponseMessage>> send, int expectedStatus)
     {
         var db = stack.Redis.GetDatabase();
