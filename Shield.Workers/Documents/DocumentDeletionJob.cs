@@ -1,7 +1,5 @@
 using Microsoft.EntityFrameworkCore;
-using Shield.Contracts.Jobs;
 using Shield.Ingestion.Documents;
-using Shield.Ingestion.Jobs;
 using Shield.Ingestion.Persistence;
 using Shield.Workers.Finalization;
 
@@ -28,25 +26,22 @@ public sealed partial class DocumentDeletionJob(ShieldDbContext db, DocumentDele
     }
 
     /// <summary>
-    /// After the deletion job has ended: a completed deletion takes the document's row (and its job links) with it;
-    /// a failed one leaves the document <c>failed</c> with the job's error, to be deleted again. Idempotent.
+    /// Just before the deletion job ends: a deletion that succeeded takes the document's row (and its job links) with
+    /// it, so that a client who sees the job completed finds the document gone; a failed one leaves the document
+    /// <c>failed</c> with the reason, to be deleted again. Idempotent.
     /// </summary>
-    public async Task EndAsync(Guid deletionJobId, string documentId, JobEnd end, CancellationToken cancellationToken)
+    /// <param name="failure">Why the deletion failed; null when it did not.</param>
+    public async Task SettleAsync(Guid deletionJobId, string documentId, string? failure, CancellationToken cancellationToken)
     {
-        if (end.Ending is not (JobEnding.Ended or JobEnding.EndedAlready))
-        {
-            return;
-        }
-        if (end.Status == JobStatus.Completed)
+        if (failure is null)
         {
             await db.Documents.Where(d => d.Id == documentId && d.Status == DocumentStatus.Deleting).ExecuteDeleteAsync(cancellationToken);
             return;
         }
-        var error = await db.Jobs.AsNoTracking().Where(j => j.Id == deletionJobId).Select(j => j.Error).SingleOrDefaultAsync(cancellationToken);
         await db.Documents.Where(d => d.Id == documentId && d.Status == DocumentStatus.Deleting)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(d => d.Status, DocumentStatus.Failed)
-                .SetProperty(d => d.Error, "Its deletion failed: " + (error ?? "see job " + deletionJobId))
+                .SetProperty(d => d.Error, $"Its deletion (job {deletionJobId}) failed: {failure}")
                 .SetProperty(d => d.UpdatedAt, time.GetUtcNow()), cancellationToken);
     }
 

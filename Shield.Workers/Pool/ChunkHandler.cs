@@ -263,7 +263,7 @@ public sealed partial class ChunkHandler(
                     await services.GetRequiredService<Finalization.JobFinalizer>().FinalizeAsync(message.JobId, token);
                     WorkerTelemetry.Finalizations.Add(1);
                 },
-                ended: null, drainToken);
+                beforeEnd: null, drainToken);
         }
         finally
         {
@@ -285,7 +285,7 @@ public sealed partial class ChunkHandler(
         {
             return await RunJobStepAsync(entry, message.JobId, $"The deletion of {message.DocumentId}", activity, consumer,
                 (services, token) => services.GetRequiredService<DocumentDeletionJob>().RunAsync(message.JobId, message.DocumentId, token),
-                (services, end) => services.GetRequiredService<DocumentDeletionJob>().EndAsync(message.JobId, message.DocumentId, end, CancellationToken.None),
+                (services, failure) => services.GetRequiredService<DocumentDeletionJob>().SettleAsync(message.JobId, message.DocumentId, failure, CancellationToken.None),
                 drainToken);
         }
         finally
@@ -301,9 +301,10 @@ public sealed partial class ChunkHandler(
     /// fails <see cref="WorkerOptions.RetryAttempts"/> times ends the job failed, with the reason.
     /// Returns false when shutdown's deadline cut it short (the entry stays pending for another consumer).
     /// </summary>
-    /// <param name="ended">Runs with the job's end, before the entry is acknowledged; it must be idempotent.</param>
+    /// <param name="beforeEnd">Runs just before the job ends, given the step's failure (null when it succeeded), so that
+    /// a client who sees the job ended sees what it settled; it must be idempotent.</param>
     private async Task<bool> RunJobStepAsync(StreamEntry entry, Guid jobId, string step, Activity? activity, string consumer,
-        Func<IServiceProvider, CancellationToken, Task> work, Func<IServiceProvider, JobEnd, Task>? ended, CancellationToken drainToken)
+        Func<IServiceProvider, CancellationToken, Task> work, Func<IServiceProvider, string?, Task>? beforeEnd, CancellationToken drainToken)
     {
         using var keepClaimed = CancellationTokenSource.CreateLinkedTokenSource(drainToken);
         var claims = KeepClaimedAsync(entry.Id, consumer, keepClaimed.Token);
@@ -350,12 +351,12 @@ public sealed partial class ChunkHandler(
         if (!await ThroughOutagesAsync(async () =>
             {
                 await using var scope = scopes.CreateAsyncScope();
+                if (beforeEnd is not null)
+                {
+                    await beforeEnd(scope.ServiceProvider, failure);
+                }
                 end = await scope.ServiceProvider.GetRequiredService<JobStore>().EndAsync(jobId,
                     TimeSpan.FromSeconds(_options.JobStatusTtl), failure, CancellationToken.None);
-                if (ended is not null)
-                {
-                    await ended(scope.ServiceProvider, end);
-                }
                 await AcknowledgeAsync(entry.Id);
             }, [entry.Id], consumer, drainToken))
         {
@@ -469,9 +470,9 @@ public sealed partial class ChunkHandler(
             if (deletion is not null)
             {
                 await using var scope = scopes.CreateAsyncScope();
-                var end = await scope.ServiceProvider.GetRequiredService<JobStore>().EndAsync(deletion.JobId,
-                    TimeSpan.FromSeconds(_options.JobStatusTtl), $"The deletion of {deletion.DocumentId} " + error[0..1].ToLowerInvariant() + error[1..], CancellationToken.None);
-                await scope.ServiceProvider.GetRequiredService<DocumentDeletionJob>().EndAsync(deletion.JobId, deletion.DocumentId, end, CancellationToken.None);
+                var failure = $"The deletion of {deletion.DocumentId} " + error[0..1].ToLowerInvariant() + error[1..];
+                await scope.ServiceProvider.GetRequiredService<DocumentDeletionJob>().SettleAsync(deletion.JobId, deletion.DocumentId, failure, CancellationToken.None);
+                await scope.ServiceProvider.GetRequiredService<JobStore>().EndAsync(deletion.JobId, TimeSpan.FromSeconds(_options.JobStatusTtl), failure, CancellationToken.None);
                 LogPoisonJobStep(DeleteDocumentMessage.Kind, deletion.JobId, deliveries);
             }
             await AcknowledgeAsync(entry.Id);
