@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Shield.Api.Security;
 using Shield.Contracts.Jobs;
 using Shield.Ingestion.Jobs;
+using Shield.Ingestion.Streams;
 
 namespace Shield.Api.Jobs;
 
@@ -31,7 +32,7 @@ public static class JobEndpoints
             .WithName("CancelJob")
             .WithSummary("Cancel a job")
             .WithDescription("A queued or processing job ends 'cancelled' at once (event ingestion.cancelled); chunks not yet " +
-                "processed are skipped. A job that already ended is left as it is (409).")
+                "processed are skipped. A job that already ended is left as it is (409), and so is a document's deletion (409).")
             .Produces<JobSnapshot>()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
@@ -52,6 +53,12 @@ public static class JobEndpoints
     {
         if (!Guid.TryParse(job_id, out var jobId)) return JobProblems.MalformedId(job_id);
         var ttl = TimeSpan.FromSeconds(configuration.GetValue("Shield:Workers:JobStatusTtl", 3600));
+        if (await jobs.GetAsync(jobId, cancellationToken) is { SourceType: DeleteDocumentMessage.SourceType })
+        {
+            // Half a deletion would leave a document neither there nor gone; a failed one is simply deleted again.
+            return TypedResults.Problem($"Job {jobId} deletes a document; a deletion runs to its end and cannot be cancelled.",
+                statusCode: StatusCodes.Status409Conflict, title: "Deletion cannot be cancelled");
+        }
         if (await jobs.CancelAsync(jobId, ttl, cancellationToken) is not { } result) return JobProblems.NotFound(jobId);
         return result.Job.Status != JobStatus.Cancelled
             ? TypedResults.Problem($"Job {jobId} already ended '{result.Job.Status}'; there is nothing to cancel.",

@@ -85,6 +85,8 @@ public sealed class DocumentApiTests(ShieldStackFixture stack)
         using var delete = await stack.Api.DeleteAsync($"/documents/{doomed}");
         var deletion = await JsonAsync(delete);
         Assert.Equal(HttpStatusCode.Accepted, delete.StatusCode);
+        using var cancel = await stack.Api.DeleteAsync($"/jobs/{deletion.GetProperty("job_id").GetString()}");
+        Assert.Equal(HttpStatusCode.Conflict, cancel.StatusCode);
         var job = await stack.Api.WaitForJobAsync(deletion.GetProperty("job_id").GetString()!, TimeSpan.FromMinutes(1));
         Assert.Equal("completed", job.GetProperty("status").GetString());
 
