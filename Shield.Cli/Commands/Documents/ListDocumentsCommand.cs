@@ -20,6 +20,16 @@ public sealed class ListDocumentsCommand : ShieldCommand
     {
         Description = "Documents per page, 1 to 100 (the Api's default is 20)",
         HelpName = "N",
+        CustomParser = result =>
+        {
+            var text = result.Tokens[0].Value;
+            if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var limit) && limit is >= 1 and <= 100)
+            {
+                return limit;
+            }
+            result.AddError($"--limit must be a whole number from 1 to 100, not '{text}'.");
+            return null;
+        },
     };
 
     private readonly Option<string?> _cursor = new("--cursor")
@@ -35,10 +45,6 @@ public sealed class ListDocumentsCommand : ShieldCommand
         Options.Add(_status);
         Options.Add(_limit);
         Options.Add(_cursor);
-        _limit.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int?>() is { } limit and (< 1 or > 100)) result.AddError($"--limit must be from 1 to 100, not {limit}.");
-        });
     }
 
     protected override async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
