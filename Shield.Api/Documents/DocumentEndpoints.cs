@@ -36,8 +36,16 @@ public static class DocumentEndpoints
                 "field); one whose last ingestion failed is. 202 when at least one document was queued; each file has a " +
                 "`disposition`: queued, existing, duplicate (same text as an earlier file of the request), deleting. A bad file " +
                 "is a 4xx problem for the whole request (415 type, 413 size, 422 unreadable or without text) and nothing is recorded.")
-            .Accepts<DocumentUploadForm>("multipart/form-data")
-            .Accepts<DocumentTextRequest>("application/json")
+            // One Accepts for both bodies: the last Accepts alone decides which content types reach the handler.
+            .Accepts<DocumentTextRequest>("application/json", "multipart/form-data")
+            .AddOpenApiOperationTransformer(async (operation, context, cancellationToken) =>
+            {
+                // The multipart body is the form's, not the JSON request's.
+                if (operation.RequestBody?.Content?.TryGetValue("multipart/form-data", out var form) == true)
+                {
+                    form.Schema = await context.GetOrCreateSchemaAsync(typeof(DocumentUploadForm), cancellationToken: cancellationToken);
+                }
+            })
             .Produces<DocumentUploadResult>(StatusCodes.Status202Accepted)
             .Produces<DocumentUploadResult>()
             .ProducesValidationProblem()
