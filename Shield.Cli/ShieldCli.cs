@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Shield.Cli.Commands;
+using Shield.Cli.Commands.Documents;
 using Shield.Cli.Progress;
 
 namespace Shield.Cli;
@@ -10,7 +11,7 @@ public static class ShieldCli
     public const string Name = "shield";
 
     private const string Description = """
-        Feed documents to Shield and follow its jobs.
+        Feed documents to Shield, follow its jobs, and manage its documents.
 
         Exit codes: 0 done, 1 a job did not complete or the API refused or could not be reached,
         2 a wrong command line, 130 interrupted (Ctrl+C).
@@ -32,6 +33,7 @@ public static class ShieldCli
                 new IngestCommand(console, api, follow),
                 new StatusCommand(console, api),
                 new WatchCommand(console, api),
+                new DocumentsCommand(console, api, follow),
             },
         };
     }

@@ -1,15 +1,8 @@
 using System.Text.Json.Serialization;
+using Shield.Contracts.Documents;
 using Shield.Ingestion.Documents;
 
 namespace Shield.Api.Documents;
-
-/// <summary>The JSON form of <c>POST /documents</c>, as documented in OpenAPI (the endpoint reads and validates the body itself).</summary>
-public sealed record DocumentTextRequest(
-    [property: JsonPropertyName("text")] string Text,
-    [property: JsonPropertyName("source_name")] string SourceName,
-    [property: JsonPropertyName("reprocess")] bool? Reprocess,
-    [property: JsonPropertyName("split_by_character")] string? SplitByCharacter,
-    [property: JsonPropertyName("split_by_character_only")] bool? SplitByCharacterOnly);
 
 /// <summary>The multipart form of <c>POST /documents</c>, as documented in OpenAPI.</summary>
 public sealed record DocumentUploadForm(
@@ -18,75 +11,13 @@ public sealed record DocumentUploadForm(
     [property: JsonPropertyName("split_by_character")] string? SplitByCharacter,
     [property: JsonPropertyName("split_by_character_only")] bool? SplitByCharacterOnly);
 
-/// <summary>What became of each file of an upload, in the order sent.</summary>
-public sealed record DocumentUploadResult([property: JsonPropertyName("documents")] IReadOnlyList<UploadedDocument> Documents);
-
-/// <param name="Disposition">
-/// <c>queued</c>: its ingestion job was queued by this request; <c>existing</c>: already known (not reprocessed), nothing
-/// queued; <c>duplicate</c>: the same text as an earlier file of this request; <c>deleting</c>: being deleted, nothing queued.
-/// </param>
-/// <param name="JobId">The job queued for it, or its latest ingest job when nothing was queued.</param>
-public sealed record UploadedDocument(
-    [property: JsonPropertyName("file_name")] string FileName,
-    [property: JsonPropertyName("document_id")] string DocumentId,
-    [property: JsonPropertyName("disposition")] string Disposition,
-    [property: JsonPropertyName("status")] string Status,
-    [property: JsonPropertyName("chunks")] int Chunks,
-    [property: JsonPropertyName("job_id")] Guid? JobId,
-    [property: JsonPropertyName("status_url")] string StatusUrl,
-    [property: JsonPropertyName("job_status_url")] string? JobStatusUrl,
-    [property: JsonPropertyName("events_url")] string? EventsUrl);
-
-public static class UploadDispositions
+/// <summary>How the Api shows a stored document on the wire (the records themselves are in <c>Shield.Contracts/Documents</c>).</summary>
+public static class DocumentViews
 {
-    public const string Queued = "queued";
-    public const string Existing = "existing";
-    public const string Duplicate = "duplicate";
-    public const string Deleting = "deleting";
-}
-
-/// <summary>What <c>GET /documents/{document_id}</c> answers.</summary>
-public sealed record DocumentView(
-    [property: JsonPropertyName("document_id")] string DocumentId,
-    [property: JsonPropertyName("status")] string Status,
-    [property: JsonPropertyName("source_name")] string SourceName,
-    [property: JsonPropertyName("content_type")] string ContentType,
-    [property: JsonPropertyName("size_bytes")] long SizeBytes,
-    [property: JsonPropertyName("content_length")] int ContentLength,
-    [property: JsonPropertyName("content_summary")] string ContentSummary,
-    [property: JsonPropertyName("chunk_count")] int ChunkCount,
-    [property: JsonPropertyName("error")] string? Error,
-    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt,
-    [property: JsonPropertyName("updated_at")] DateTimeOffset UpdatedAt,
-    [property: JsonPropertyName("status_url")] string StatusUrl,
-    [property: JsonPropertyName("jobs")] IReadOnlyList<DocumentJobView> Jobs)
-{
-    public static DocumentView From(DocumentSnapshot d) => new(d.DocumentId, d.Status, d.SourceName, d.ContentType, d.SizeBytes,
+    public static DocumentView ToView(this DocumentSnapshot d) => new(d.DocumentId, d.Status, d.SourceName, d.ContentType, d.SizeBytes,
         d.ContentLength, d.ContentSummary, d.ChunkCount, d.Error, d.CreatedAt, d.UpdatedAt, DocumentUrls.Status(d.DocumentId),
         [.. d.Jobs.Select(j => new DocumentJobView(j.JobId, j.Kind, j.CreatedAt, DocumentUrls.Job(j.JobId), DocumentUrls.Events(j.JobId)))]);
 }
-
-/// <param name="Kind"><c>ingest</c> or <c>delete</c>.</param>
-public sealed record DocumentJobView(
-    [property: JsonPropertyName("job_id")] Guid JobId,
-    [property: JsonPropertyName("kind")] string Kind,
-    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt,
-    [property: JsonPropertyName("status_url")] string StatusUrl,
-    [property: JsonPropertyName("events_url")] string EventsUrl);
-
-/// <summary>A page of <c>GET /documents</c>: pass <see cref="NextCursor"/> as <c>cursor</c> for the next one (null on the last page).</summary>
-public sealed record DocumentList(
-    [property: JsonPropertyName("documents")] IReadOnlyList<DocumentView> Documents,
-    [property: JsonPropertyName("next_cursor")] string? NextCursor);
-
-/// <summary>The 202 answer of <c>DELETE /documents/{document_id}</c>: the deletion job and where to follow it.</summary>
-public sealed record DocumentDeletionAccepted(
-    [property: JsonPropertyName("document_id")] string DocumentId,
-    [property: JsonPropertyName("status")] string Status,
-    [property: JsonPropertyName("job_id")] Guid JobId,
-    [property: JsonPropertyName("status_url")] string StatusUrl,
-    [property: JsonPropertyName("job_status_url")] string JobStatusUrl,
-    [property: JsonPropertyName("events_url")] string EventsUrl);
 
 public static class DocumentUrls
 {

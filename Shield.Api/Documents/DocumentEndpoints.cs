@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Shield.Api.Ingestion;
 using Shield.Api.Security;
+using Shield.Contracts.Documents;
 using Shield.Documents;
 using Shield.Ingestion.Documents;
 using Shield.Ingestion.Jobs;
@@ -205,7 +206,7 @@ public static class DocumentEndpoints
             after = parsed;
         }
         var page = await documents.ListAsync(status, count, after, cancellationToken);
-        return TypedResults.Ok(new DocumentList([.. page.Documents.Select(DocumentView.From)], page.Next is { } next ? Cursors.Format(next) : null));
+        return TypedResults.Ok(new DocumentList([.. page.Documents.Select(d => d.ToView())], page.Next is { } next ? Cursors.Format(next) : null));
     }
 
     private static async Task<Results<Ok<DocumentView>, ProblemHttpResult>> GetAsync(
@@ -213,7 +214,7 @@ public static class DocumentEndpoints
     {
         if (!DocumentIds.IsWellFormed(document_id)) return MalformedId(document_id);
         return await documents.GetAsync(document_id, cancellationToken) is { } document
-            ? TypedResults.Ok(DocumentView.From(document))
+            ? TypedResults.Ok(document.ToView())
             : NotFound(document_id);
     }
 

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Shield.Api.Ingestion;
+using Shield.Contracts.Documents;
 using Shield.Documents.Chunking;
 using Shield.Documents.Extraction;
 
@@ -17,10 +18,10 @@ namespace Shield.Api.Documents;
 /// </summary>
 public sealed class DocumentUploadReader(IOptions<DocumentLimits> limits, IOptions<IngestionLimits> ingestionLimits, TokenChunker chunker)
 {
-    public const string FilesField = "files";
-    public const string ReprocessField = "reprocess";
-    public const string SplitByCharacterField = "split_by_character";
-    public const string SplitByCharacterOnlyField = "split_by_character_only";
+    public const string FilesField = UploadFields.Files;
+    public const string ReprocessField = UploadFields.Reprocess;
+    public const string SplitByCharacterField = UploadFields.SplitByCharacter;
+    public const string SplitByCharacterOnlyField = UploadFields.SplitByCharacterOnly;
 
     private static readonly HashSet<string> OptionFields = [ReprocessField, SplitByCharacterField, SplitByCharacterOnlyField];
     private static readonly HashSet<string> JsonFields = ["text", "source_name", .. OptionFields];

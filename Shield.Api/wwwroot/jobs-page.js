@@ -1,9 +1,10 @@
 // Shield's jobs page: the recent jobs from GET /jobs, then kept current by the server-sent events of
-// /events/stream (no polling). Plain JavaScript, no build step.
+// /events/stream (no polling), and the documents from GET /documents, read again when a job is queued or ends, each
+// with a Delete button (DELETE /documents/{id}). Plain JavaScript, no build step.
 //
 // Access: GET /session says whether the Api needs a key and who this browser is. Signed out, the page shows only
 // the sign-in form, which trades a key for an HTTP-only session cookie (EventSource cannot send headers, the cookie
-// goes with every same-origin request on its own). Every post (sign-in, sign-out, submit) carries the antiforgery
+// goes with every same-origin request on its own). Every write (sign-in, sign-out, submit, delete) carries the antiforgery
 // token from GET /session in its header, so another site cannot make this browser post with the cookie.
 "use strict";
 
@@ -61,6 +62,75 @@ function update(jobId, change) {
   render(job);
 }
 
+// Documents: the newest page of GET /documents, read again (at most once per 300 ms) whenever a job is queued or
+// ends. The Workers record a document's new state just after its job's terminal event, and drop a deleted document
+// just after its deletion job's: a document whose latest job has ended but which still shows the state before is
+// read again a few times, a second apart.
+const documentRows = document.querySelector("#documents tbody");
+let documentsTimer = null;
+const endedJobs = new Set();
+
+function scheduleDocuments(delay = 300) {
+  if (documentsTimer !== null) return;
+  documentsTimer = setTimeout(() => { documentsTimer = null; loadDocuments(); }, delay);
+}
+
+let documentRetries = 0;
+
+async function loadDocuments() {
+  const response = await fetch("/documents?limit=50", { cache: "no-store" });
+  if (response.status === 401) return signedOut();
+  if (!response.ok) return;
+  const page = await response.json();
+  renderDocuments(page.documents);
+  const behind = page.documents.some(d => ["pending", "processing", "deleting"].includes(d.status)
+    && d.jobs.length > 0 && endedJobs.has(d.jobs[d.jobs.length - 1].job_id));
+  if (behind && documentRetries++ < 10) scheduleDocuments(1000);
+  else if (!behind) documentRetries = 0;
+}
+
+function renderDocuments(documents) {
+  const canWrite = session?.scope === "write";
+  documentRows.replaceChildren(...documents.map(d => {
+    const row = el("tr");
+    row.dataset.documentId = d.document_id;
+    row.dataset.status = d.status;
+    const id = el("td", "document", d.document_id);
+    const state = el("td", "status");
+    state.append(el("span", `state ${d.status}`, d.status));
+    const updated = el("td", "updated", new Date(d.updated_at).toLocaleString());
+    updated.title = d.updated_at;
+    const actions = el("td", "actions");
+    const remove = el("button", "delete", "Delete");
+    remove.type = "button";
+    remove.disabled = !canWrite || d.status === "deleting";
+    remove.title = canWrite ? `Delete ${d.source_name} and what it contributed` : "Deleting needs a write key";
+    remove.addEventListener("click", () => deleteDocument(d, remove));
+    actions.append(remove);
+    const source = el("td", "source", d.source_name);
+    if (d.error) source.title = d.error;
+    row.append(id, source, state, el("td", "chunks", String(d.chunk_count)), updated, actions);
+    return row;
+  }));
+  $("documents-empty").hidden = documents.length > 0;
+}
+
+async function deleteDocument(d, button) {
+  const result = $("documents-result");
+  button.disabled = true;
+  const response = await fetch(`/documents/${encodeURIComponent(d.document_id)}`, { method: "DELETE", headers: antiforgery() });
+  if (response.status === 202) {
+    const body = await response.json();
+    result.className = "";
+    result.textContent = `Deleting ${d.source_name} (${d.document_id}), job ${body.job_id}.`;
+  } else {
+    result.className = "bad";
+    result.textContent = await problemText(response, "the Api refused the deletion");
+    if (response.status === 401) return signedOut();
+  }
+  loadDocuments();
+}
+
 let session = null;
 let events = null;
 
@@ -116,8 +186,10 @@ function listen() {
     const event = JSON.parse(message.data);
     handler(event.job_id, event.data ?? {}, event);
   });
-  on("ingestion.queued", (jobId, data, event) =>
-    update(jobId, { status: "queued", chunks_total: data.chunks_total, source_type: data.source_type, created_at: event.timestamp }));
+  on("ingestion.queued", (jobId, data, event) => {
+    update(jobId, { status: "queued", chunks_total: data.chunks_total, source_type: data.source_type, created_at: event.timestamp });
+    scheduleDocuments();
+  });
   on("ingestion.started", jobId => update(jobId, { status: "processing" }));
   on("ingestion.progress", (jobId, data) => update(jobId, {
     status: jobs.get(jobId)?.status === "queued" ? "processing" : jobs.get(jobId)?.status ?? "processing",
@@ -126,7 +198,7 @@ function listen() {
   }));
   for (const type of ["completed", "failed", "cancelled"]) {
     // The terminal event ends the job; fetch it once for the final counts and error.
-    on(`ingestion.${type}`, jobId => { update(jobId, { status: type }); loadJob(jobId); });
+    on(`ingestion.${type}`, jobId => { update(jobId, { status: type }); loadJob(jobId); endedJobs.add(jobId); scheduleDocuments(); });
   }
 }
 
@@ -137,8 +209,11 @@ function signedOut() {
   jobs.clear();
   tbody.replaceChildren();
   empty.hidden = false;
+  documentRows.replaceChildren();
+  $("documents-empty").hidden = false;
+  $("documents-result").textContent = "";
   setConnection("signed out", "lost");
-  for (const id of ["account", "submit-section", "jobs-section", "open-access"]) $(id).hidden = true;
+  for (const id of ["account", "submit-section", "jobs-section", "documents-section", "open-access"]) $(id).hidden = true;
   $("sign-in-section").hidden = false;
   $("sign-in-key").focus();
 }
@@ -146,6 +221,7 @@ function signedOut() {
 function signedIn() {
   $("sign-in-section").hidden = true;
   $("jobs-section").hidden = false;
+  $("documents-section").hidden = false;
   $("submit-section").hidden = false;
   const open = session.access === "open";
   $("open-access").hidden = !open;
@@ -157,6 +233,7 @@ function signedIn() {
   $("submit-result").textContent = canWrite ? "" : "Signed in with a read key: submitting needs a write key.";
   setConnection("connecting…");
   loadRecent().finally(listen);
+  loadDocuments();
 }
 
 /** A local path to go back to after signing in (never another site). */

@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Shield.Contracts;
-using Shield.Contracts.Ingestion;
+using Shield.Contracts.Documents;
 using Shield.Contracts.Jobs;
 
 namespace Shield.Cli.Api;
@@ -15,6 +15,20 @@ public sealed record ApiSettings(Uri BaseAddress, string? ApiKey)
     public const string DefaultUrl = "http://localhost:8000";
 }
 
+/// <summary>One file of an upload: the name the Api sees (no folders), its bytes and its media type.</summary>
+public sealed record DocumentUpload(string FileName, byte[] Content, string ContentType);
+
+/// <summary>The options of <c>POST /documents</c> the command line sets: sent as form fields, only when they differ from the Api's defaults.</summary>
+public sealed record UploadOptions(bool Reprocess = false, string? SplitByCharacter = null, bool SplitByCharacterOnly = false)
+{
+    public IEnumerable<(string Name, string Value)> Fields()
+    {
+        if (Reprocess) yield return (UploadFields.Reprocess, "true");
+        if (SplitByCharacter is not null) yield return (UploadFields.SplitByCharacter, SplitByCharacter);
+        if (SplitByCharacterOnly) yield return (UploadFields.SplitByCharacterOnly, "true");
+    }
+}
+
 /// <summary>The Api's endpoints the command line uses. Errors become <see cref="ShieldApiException"/> or <see cref="ApiUnreachableException"/>.</summary>
 public sealed class ShieldApiClient : IDisposable
 {
@@ -23,6 +37,12 @@ public sealed class ShieldApiClient : IDisposable
 
     /// <summary>The stream sends a keep-alive comment every 15 s; this long without a line means it has died.</summary>
     public static readonly TimeSpan StreamIdleTimeout = TimeSpan.FromSeconds(45);
+
+    /// <summary>The contracts' options, leaving out the optional fields not set (the Api tells an absent option from a null one).</summary>
+    private static readonly JsonSerializerOptions IgnoreNulls = new(ContractJson.Options)
+    {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
 
     private readonly HttpClient _http;
     private readonly ApiSettings _settings;
@@ -45,13 +65,62 @@ public sealed class ShieldApiClient : IDisposable
 
     public Uri BaseAddress => _settings.BaseAddress;
 
-    public async Task<IngestionAccepted> SubmitAsync(IngestionRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// <c>POST /documents</c> as multipart/form-data, the files in the field <c>files</c> (the Api extracts and cuts
+    /// them); 202 and 200 (nothing queued) both answer the upload's result.
+    /// </summary>
+    public async Task<DocumentUploadResult> UploadDocumentsAsync(
+        IReadOnlyList<DocumentUpload> files, UploadOptions options, CancellationToken cancellationToken)
     {
-        using var message = new HttpRequestMessage(HttpMethod.Post, "lightrag/ingest-async")
+        var form = new MultipartFormDataContent();
+        foreach (var file in files)
         {
-            Content = JsonContent.Create(request, options: ContractJson.Options),
+            var part = new ByteArrayContent(file.Content);
+            part.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(file.ContentType);
+            form.Add(part, UploadFields.Files, file.FileName);
+        }
+        foreach (var (name, value) in options.Fields())
+        {
+            form.Add(new StringContent(value), name);
+        }
+        using var message = new HttpRequestMessage(HttpMethod.Post, "documents") { Content = form };
+        return await SendAsync<DocumentUploadResult>(message, cancellationToken);
+    }
+
+    /// <summary><c>POST /documents</c> with the JSON form <c>{text, source_name}</c>: a text the Api reads as it is.</summary>
+    public async Task<DocumentUploadResult> UploadTextAsync(string sourceName, string text, UploadOptions options, CancellationToken cancellationToken)
+    {
+        var request = new DocumentTextRequest(text, sourceName, options.Reprocess ? true : null, options.SplitByCharacter,
+            options.SplitByCharacterOnly ? true : null);
+        using var message = new HttpRequestMessage(HttpMethod.Post, "documents")
+        {
+            Content = JsonContent.Create(request, options: IgnoreNulls),
         };
-        return await SendAsync<IngestionAccepted>(message, cancellationToken);
+        return await SendAsync<DocumentUploadResult>(message, cancellationToken);
+    }
+
+    /// <summary><c>GET /documents</c>: one page, newest first.</summary>
+    public async Task<DocumentList> ListDocumentsAsync(string? status, int? limit, string? cursor, CancellationToken cancellationToken)
+    {
+        var query = new List<string>();
+        if (status is not null) query.Add($"status={Uri.EscapeDataString(status)}");
+        if (limit is not null) query.Add($"limit={limit.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        if (cursor is not null) query.Add($"cursor={Uri.EscapeDataString(cursor)}");
+        using var message = new HttpRequestMessage(HttpMethod.Get, query.Count == 0 ? "documents" : "documents?" + string.Join('&', query));
+        return await SendAsync<DocumentList>(message, cancellationToken);
+    }
+
+    public async Task<DocumentView> GetDocumentAsync(string documentId, CancellationToken cancellationToken)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Get, $"documents/{Uri.EscapeDataString(documentId)}");
+        return await SendAsync<DocumentView>(message, cancellationToken);
+    }
+
+    /// <summary><c>DELETE /documents/{id}</c>: the deletion job that was queued (or is already running).</summary>
+    public async Task<DocumentDeletionAccepted> DeleteDocumentAsync(string documentId, CancellationToken cancellationToken)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Delete, $"documents/{Uri.EscapeDataString(documentId)}");
+        return await SendAsync<DocumentDeletionAccepted>(message, cancellationToken);
     }
 
     public async Task<JobSnapshot> GetJobAsync(string jobId, CancellationToken cancellationToken)

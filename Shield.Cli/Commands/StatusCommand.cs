@@ -31,17 +31,10 @@ public sealed class StatusCommand : ShieldCommand
             await Console.Out.WriteAsync(Describe(job));
             return ExitCodes.Success;
         }
-        catch (ShieldApiException ex)
+        catch (Exception ex) when (ApiErrors.IsApiError(ex))
         {
-            await Console.Error.WriteLineAsync($"error: {ex.Problem}");
             // A read key is enough; the Api has none to spare for a caller without one.
-            if (ex.IsAccessDenied) await Console.Error.WriteLineAsync($"Give the API key with --api-key or {ApiOptions.ApiKeyVariable}.");
-            return ExitCodes.Failure;
-        }
-        catch (ApiUnreachableException ex)
-        {
-            await Console.Error.WriteLineAsync($"error: {ex.Message}");
-            return ExitCodes.Failure;
+            return await ApiErrors.ReportAsync(Console.Error, ex);
         }
     }
 

@@ -1,5 +1,4 @@
 using Shield.Contracts.Events;
-using Shield.Contracts.Ingestion;
 using Shield.Contracts.Jobs;
 
 namespace Shield.Cli.Progress;
@@ -13,8 +12,8 @@ public sealed class FileJob(string displayName, int chunks)
     public int Processed { get; private set; }
     public int Failed { get; private set; }
 
-    /// <summary>The job's state (<c>queued</c>, <c>processing</c>, <c>completed</c>, …) or the command line's own (<c>submitting</c>, <c>not submitted</c>, <c>unknown</c>).</summary>
-    public string State { get; private set; } = "submitting";
+    /// <summary>The job's state (<c>queued</c>, <c>processing</c>, <c>completed</c>, …) or the command line's own (<c>uploading</c>, <c>not submitted</c>, <c>unknown</c>).</summary>
+    public string State { get; private set; } = "uploading";
     public string? Error { get; private set; }
     public bool Finished { get; private set; }
 
@@ -23,11 +22,12 @@ public sealed class FileJob(string displayName, int chunks)
     /// <summary>Whole percent of chunks handled; 100 only when all are.</summary>
     public int Percent => Total <= 0 ? 0 : (int)Math.Floor((Processed + Failed) * 100.0 / Total);
 
-    public void Accepted(IngestionAccepted accepted)
+    /// <summary>The Api queued the file's job (<c>POST /documents</c> answered it with this job and chunk count).</summary>
+    public void Queued(Guid jobId, int chunks)
     {
-        JobId = accepted.JobId;
-        Total = accepted.ChunksTotal;
-        State = accepted.Status;
+        JobId = jobId;
+        Total = chunks;
+        State = JobStatus.Queued;
     }
 
     public void NotSubmitted(string error) => End("not submitted", error);

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.Metadata;
@@ -28,6 +29,7 @@ public sealed partial class JobsPageTests(ShieldStackFixture stack)
         await Assertions.Expect(page.Locator("#connection")).ToHaveTextAsync("signed out");
         await Assertions.Expect(page.Locator("#jobs-section")).ToBeHiddenAsync();
         await Assertions.Expect(page.Locator("#submit-section")).ToBeHiddenAsync();
+        await Assertions.Expect(page.Locator("#documents-section")).ToBeHiddenAsync();
         await Assertions.Expect(page.Locator("#account")).ToBeHiddenAsync();
         Assert.Equal(401, await page.EvaluateAsync<int>("fetch('/jobs').then(r => r.status)"));
         Assert.Equal("refused", await page.EvaluateAsync<string>(OpenEventSource));
@@ -119,6 +121,8 @@ public sealed partial class JobsPageTests(ShieldStackFixture stack)
         await Assertions.Expect(page.Locator($"tr[data-job-id='{jobId}'] .status")).ToHaveTextAsync("completed", new() { Timeout = 60_000 });
         await Assertions.Expect(page.Locator("#submit button[type=submit]")).ToBeDisabledAsync();
         await Assertions.Expect(page.Locator("#submit-result")).ToHaveTextAsync("Signed in with a read key: submitting needs a write key.");
+        await Assertions.Expect(page.Locator("#documents-section")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#documents button.delete:enabled")).ToHaveCountAsync(0);
 
         // Even with the antiforgery token, a read session is not allowed to write.
         var token = await page.EvaluateAsync<string>("fetch('/session').then(r => r.json()).then(s => s.antiforgery_token)");
@@ -126,6 +130,36 @@ public sealed partial class JobsPageTests(ShieldStackFixture stack)
             token => fetch('/lightrag/ingest-async', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-TOKEN': token },
               body: JSON.stringify({ chunks: [{ text: 'read only', source_uri: 'x://1' }], source_type: 'read' }) }).then(r => r.status)
             """, token));
+    }
+
+    [Fact]
+    public async Task Signed_in_with_the_write_key_an_uploaded_document_shows_its_state_and_Delete_removes_it()
+    {
+        var marker = Guid.NewGuid().ToString("N");
+        using var upload = await stack.Api.PostAsJsonAsync("/documents",
+            new { text = $"A document for the jobs page {marker}: Lise Meitner explained nuclear fission.", source_name = $"page-{marker[..8]}.md" });
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, upload.StatusCode);
+        var documentId = JsonDocument.Parse(await upload.Content.ReadAsStringAsync()).RootElement
+            .GetProperty("documents")[0].GetProperty("document_id").GetString()!;
+        await using var browser = await Chromium.LaunchAsync();
+        var page = await browser.NewPageAsync(new() { BaseURL = stack.Api.BaseAddress!.ToString() });
+
+        await page.GotoAsync("/");
+        await SignInAsync(page, stack.ApiKey);
+
+        var row = page.Locator($"#documents tr[data-document-id='{documentId}']");
+        await Assertions.Expect(row.Locator(".status")).ToHaveTextAsync("processed", new() { Timeout = 60_000 });
+        await Assertions.Expect(row.Locator(".document")).ToHaveTextAsync(documentId);
+        await Assertions.Expect(row.Locator(".source")).ToHaveTextAsync($"page-{marker[..8]}.md");
+        await Assertions.Expect(row.Locator(".chunks")).ToHaveTextAsync("1");
+        await SaveScreenshotAsync(page, "jobs-page-documents.png");
+
+        await row.Locator("button.delete").ClickAsync();
+
+        await Assertions.Expect(page.Locator("#documents-result")).ToContainTextAsync($"Deleting page-{marker[..8]}.md ({documentId}), job ");
+        await Assertions.Expect(row).ToHaveCountAsync(0, new() { Timeout = 60_000 });
+        using var gone = await stack.ReadApi.GetAsync($"/documents/{documentId}");
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, gone.StatusCode);
     }
 
     [Fact]

@@ -38,8 +38,16 @@ public sealed class CliCommandLineTests : IDisposable
     [InlineData(new[] { "frobnicate" }, "error: Unrecognized command or argument 'frobnicate'.", "shield")]
     [InlineData(new[] { "ingest" }, "error: Required argument 'paths' missing for command: 'ingest'.", "shield ingest")]
     [InlineData(new[] { "ingest", "no-such-folder-here" }, "error: No such file or folder: no-such-folder-here", "shield ingest")]
-    [InlineData(new[] { "ingest", "--source-typ", "file", "." }, "error: Unrecognized option '--source-typ'.", "shield ingest")]
-    [InlineData(new[] { "ingest", ".", "--source-type", " " }, "error: --source-type must not be empty.", "shield ingest")]
+    [InlineData(new[] { "ingest", "--reprocesss", "." }, "error: Unrecognized option '--reprocesss'.", "shield ingest")]
+    [InlineData(new[] { "ingest", ".", "--split-by-character", "" }, "error: --split-by-character must not be empty.", "shield ingest")]
+    [InlineData(new[] { "ingest", ".", "--split-by-character-only" }, "error: --split-by-character-only needs --split-by-character.", "shield ingest")]
+    [InlineData(new[] { "ingest", ".", "--source-type", "file" }, "error: Unrecognized option '--source-type'.", "shield ingest")]
+    [InlineData(new[] { "documents" }, "error: Required command was not provided.", "shield documents")]
+    [InlineData(new[] { "documents", "show" }, "error: Required argument 'document_id' missing for command: 'show'.", "shield documents show")]
+    [InlineData(new[] { "documents", "show", "notes.md" }, "error: 'notes.md' is not a document id: document ids are doc- and 32 lower-case hexadecimal digits.", "shield documents show")]
+    [InlineData(new[] { "documents", "delete", "doc-0123" }, "error: 'doc-0123' is not a document id", "shield documents delete")]
+    [InlineData(new[] { "documents", "list", "--limit", "0" }, "error: --limit must be a whole number from 1 to 100, not '0'.", "shield documents list")]
+    [InlineData(new[] { "documents", "list", "--limit", "many" }, "error: --limit must be a whole number from 1 to 100, not 'many'.", "shield documents list")]
     [InlineData(new[] { "status", "x", "--colour", "red" }, "error: Unrecognized command or argument '--colour'.", "shield status")]
     [InlineData(new[] { "status", "a", "b" }, "error: Unrecognized command or argument 'b'.", "shield status")]
     [InlineData(new[] { "watch", "--job" }, "error: Required argument missing for option: '--job'.", "shield watch")]
@@ -61,7 +69,8 @@ public sealed class CliCommandLineTests : IDisposable
 
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("Usage:\n  shield [command] [options]", result.Output.ReplaceLineEndings("\n"));
-        Assert.Matches(@"(?m)^  ingest <paths>\s+Chunk text files as LightRAG does", result.Output);
+        Assert.Matches(@"(?m)^  ingest <paths>\s+Upload files to the Api, which cuts them as LightRAG does", result.Output);
+        Assert.Matches(@"(?m)^  documents\s+List, show and delete the documents Shield holds", result.Output);
         Assert.Matches(@"(?m)^  status <job_id>\s+Print a job's state", result.Output);
         Assert.Matches(@"(?m)^  watch\s+Print Shield's events", result.Output);
         Assert.Matches(@"(?m)^  --api <URL>\s+The Shield API's base URL \(\$SHIELD_API when not given\)", result.Output);
@@ -77,9 +86,23 @@ public sealed class CliCommandLineTests : IDisposable
 
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("shield ingest <paths>... [options]", result.Output);
-        Assert.Matches(@"(?m)^  --source-type <TYPE>\s+The jobs' source_type \[default: file\]$", result.Output);
+        Assert.Matches(@"(?m)^  --split-by-character <TEXT>\s+Cut the text at this string first", result.Output);
+        Assert.Matches(@"(?m)^  --split-by-character-only\s+Cut only at --split-by-character", result.Output);
+        Assert.Matches(@"(?m)^  --reprocess\s+Ingest documents the Api already has again$", result.Output);
+        Assert.DoesNotContain("--source-type", result.Output);
         Assert.Matches(@"(?m)^  --api <URL>\s+", result.Output);
         Assert.Matches(@"(?m)^  --api-key <KEY>\s+", result.Output);
+    }
+
+    [Fact]
+    public async Task Help_of_documents_lists_its_three_commands()
+    {
+        var result = await CliRun.RunAsync("documents", "--help");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Matches(@"(?m)^  list\s+List documents, newest first", result.Output);
+        Assert.Matches(@"(?m)^  show <document_id>\s+Print a document's state", result.Output);
+        Assert.Matches(@"(?m)^  delete <document_id>\s+Delete a document", result.Output);
     }
 
     [Fact]
@@ -87,9 +110,12 @@ public sealed class CliCommandLineTests : IDisposable
     {
         var commands = await CliRun.RunAsync("[suggest:9]", "shield in");
         var options = await CliRun.RunAsync("[suggest:17]", "shield ingest --s");
+        var documents = await CliRun.RunAsync("[suggest:18]", "shield documents d");
 
         Assert.Equal(["ingest"], commands.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        Assert.Equal(["--source-type"], options.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.Equal(["--split-by-character", "--split-by-character-only"],
+            options.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.Equal(["delete"], documents.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
     }
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);

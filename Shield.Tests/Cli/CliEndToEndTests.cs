@@ -1,11 +1,13 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Shield.Cli;
+using Shield.Documents;
+using Shield.Tests.Documents;
 using Shield.Tests.Infrastructure;
 
 namespace Shield.Tests.Cli;
 
-/// <summary><c>shield ingest</c>, <c>status</c> and <c>watch</c> against the real stack (AppHost, Redis, PostgreSQL, Api, Workers).</summary>
+/// <summary><c>shield ingest</c>, <c>status</c>, <c>watch</c> and <c>documents</c> against the real stack (AppHost, Redis, PostgreSQL, Api, Workers).</summary>
 [Collection(StackCollection.Name)]
 public sealed partial class CliEndToEndTests(ShieldStackFixture stack) : IDisposable
 {
@@ -14,39 +16,126 @@ public sealed partial class CliEndToEndTests(ShieldStackFixture stack) : IDispos
     private string ApiUrl => stack.Api.BaseAddress!.ToString();
 
     [Fact]
-    public async Task Ingest_a_folder_of_two_files_completes_both_jobs_with_LightRAG_sized_chunks()
+    public async Task Ingest_uploads_text_PDF_and_docx_files_completes_their_jobs_and_a_second_run_queues_nothing()
     {
         var (shortFile, longFile) = await WriteTwoDocumentsAsync("docs");
+        var marker = Guid.NewGuid().ToString("N");
+        var pdf = Path.Combine(_folder, "docs", "report.pdf");
+        await File.WriteAllBytesAsync(pdf, TestDocuments.Pdf($"Report {marker}", "Marie Curie won two Nobel prizes."));
+        var docx = Path.Combine(_folder, "docs", "notes", "letter.docx");
+        await File.WriteAllBytesAsync(docx, TestDocuments.Docx($"Letter {marker}", "Alan Turing proposed the imitation game."));
 
-        var result = await CliRun.RunAsync("ingest", Path.Combine(_folder, "docs"), "--api", ApiUrl, "--api-key", stack.ApiKey, "--source-type", "cli-test");
+        var result = await CliRun.RunAsync("ingest", Path.Combine(_folder, "docs"), "--api", ApiUrl, "--api-key", stack.ApiKey);
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Contains("Ingesting 2 files (4 chunks", result.Output);
+        Assert.Contains("Uploading 4 files to ", result.Output);
         Assert.Contains("alpha.md: 100%  1/1 chunks  completed", result.Output);
         Assert.Contains("notes/beta.txt: 100%  3/3 chunks  completed", result.Output);
-        Assert.Contains("Done: 2 jobs completed, 4 chunks processed.", result.Output);
+        Assert.Contains("report.pdf: 100%  1/1 chunks  completed", result.Output);
+        Assert.Contains("notes/letter.docx: 100%  1/1 chunks  completed", result.Output);
+        Assert.Contains("Done: 4 jobs completed, 6 chunks processed.", result.Output);
         Assert.Equal("", result.Error);
 
-        var jobs = JobIds(result.Output);
-        Assert.Equal(2, jobs.Count);
-        foreach (var (file, chunks, path) in new[] { ("alpha.md", 1, shortFile), ("notes/beta.txt", 3, longFile) })
+        var queued = Queued(result.Output);
+        Assert.Equal(4, queued.Count);
+        foreach (var (file, chunks, path) in new[] { ("alpha.md", 1, shortFile), ("notes/beta.txt", 3, longFile), ("report.pdf", 1, pdf), ("notes/letter.docx", 1, docx) })
         {
-            var job = JsonDocument.Parse(await stack.Api.GetStringAsync($"/jobs/{JobOf(jobs, file)}")).RootElement;
+            var (documentId, jobId) = Of(queued, file);
+            var job = JsonDocument.Parse(await stack.Api.GetStringAsync($"/jobs/{jobId}")).RootElement;
             Assert.Equal("completed", job.GetProperty("status").GetString());
-            Assert.Equal("cli-test", job.GetProperty("source_type").GetString());
-            Assert.Equal(chunks, job.GetProperty("chunks_total").GetInt32());
+            Assert.Equal("document", job.GetProperty("source_type").GetString());
             Assert.Equal(chunks, job.GetProperty("chunks_processed").GetInt32());
+            var document = JsonDocument.Parse(await stack.Api.GetStringAsync($"/documents/{documentId}")).RootElement;
+            Assert.Equal("processed", document.GetProperty("status").GetString());
+            Assert.Equal(Path.GetFileName(path), document.GetProperty("source_name").GetString());
+            Assert.Equal(chunks, document.GetProperty("chunk_count").GetInt32());
 
-            // Each chunk was stored under the file's path and its index; the job knows the file's name.
-            var id = Guid.Parse(JobOf(jobs, file));
+            // The Api cut the file: each chunk is stored under the file's name and its index.
             for (var index = 0; index < chunks; index++)
             {
                 Assert.Equal(1, await stack.ScalarAsync("SELECT count(*) FROM job_chunks WHERE job_id = @id AND source_uri = @uri",
-                    ("id", id), ("uri", $"{path}#chunk-{index}")));
+                    ("id", Guid.Parse(jobId)), ("uri", $"{Path.GetFileName(path)}#chunk-{index}")));
             }
-            Assert.Equal(1, await stack.ScalarAsync("SELECT count(*) FROM jobs WHERE id = @id AND metadata->>'file_name' = @name",
-                ("id", id), ("name", Path.GetFileName(path))));
         }
+        // The text files' ids are LightRAG's: doc- and the MD5 of the text.
+        Assert.Equal(DocumentIds.ForCleanText(DocumentIds.Clean(await File.ReadAllTextAsync(shortFile))), Of(queued, "alpha.md").DocumentId);
+
+        // Again, with a copy of one file: nothing is queued, each file says why.
+        File.Copy(shortFile, Path.Combine(_folder, "docs", "notes", "copy-of-alpha.md"));
+        var jobsBefore = await stack.ScalarAsync("SELECT count(*) FROM jobs");
+        var again = await CliRun.RunAsync("ingest", Path.Combine(_folder, "docs"), "--api", ApiUrl, "--api-key", stack.ApiKey);
+
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Matches($@"(?m)alpha\.md: existing {Of(queued, "alpha.md").DocumentId} \(processed, 1 chunk\); nothing queued$", again.Output);
+        Assert.Matches($@"(?m)report\.pdf: existing {Of(queued, "report.pdf").DocumentId} \(processed, 1 chunk\); nothing queued$", again.Output);
+        Assert.Matches($@"(?m)copy-of-alpha\.md: duplicate of .*alpha\.md \({Of(queued, "alpha.md").DocumentId}\); nothing queued$", again.Output);
+        Assert.Contains("Done: nothing to ingest; 5 files already known, nothing queued for them.", again.Output);
+        Assert.Empty(Queued(again.Output));
+        Assert.Equal(jobsBefore, await stack.ScalarAsync("SELECT count(*) FROM jobs"));
+    }
+
+    [Fact]
+    public async Task Documents_list_show_and_delete_wait_see_an_ingested_text_and_PDF_through_to_their_removal()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_folder, "manage")).FullName;
+        var marker = Guid.NewGuid().ToString("N");
+        await File.WriteAllTextAsync(Path.Combine(folder, "memo.txt"), $"Memo {marker}: Katherine Johnson computed the trajectories.\n");
+        var pdfBytes = TestDocuments.Pdf($"Brief {marker}", "Rosalind Franklin photographed DNA.");
+        await File.WriteAllBytesAsync(Path.Combine(folder, "brief.pdf"), pdfBytes);
+        var ingest = await CliRun.RunAsync("ingest", folder, "--api", ApiUrl, "--api-key", stack.ApiKey);
+        Assert.True(ingest.ExitCode == 0, ingest.ToString());
+        var queued = Queued(ingest.Output);
+        var (memo, _) = Of(queued, "memo.txt");
+        var (brief, briefJob) = Of(queued, "brief.pdf");
+
+        // A read key is enough to list and show.
+        var list = await CliRun.RunAsync("documents", "list", "--status", "processed", "--limit", "100", "--api", ApiUrl, "--api-key", stack.ReadKey);
+        Assert.True(list.ExitCode == 0, list.ToString());
+        Assert.Matches(@"^DOCUMENT +STATUS +CHUNKS +UPDATED +SOURCE", list.Output);
+        Assert.Matches($@"(?m)^{memo} +processed +1  \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d  memo\.txt$", list.Output);
+        Assert.Matches($@"(?m)^{brief} +processed +1  .*  brief\.pdf$", list.Output);
+        var none = await CliRun.RunAsync("documents", "list", "--status", "deleting", "--api", ApiUrl, "--api-key", stack.ReadKey);
+        Assert.DoesNotContain(brief, none.Output);
+
+        var show = await CliRun.RunAsync("documents", "show", brief, "--api", ApiUrl, "--api-key", stack.ReadKey);
+        Assert.True(show.ExitCode == 0, show.ToString());
+        Assert.Contains($"document: {brief}", show.Output);
+        Assert.Contains("state:    processed", show.Output);
+        Assert.Contains($"source:   brief.pdf (application/pdf, {pdfBytes.Length:N0} bytes)", show.Output);
+        Assert.Contains($"Brief {marker}", show.Output);
+        Assert.Contains("chunks:   1", show.Output);
+        Assert.Contains("error:    none", show.Output);
+        Assert.Matches($@"(?m)^jobs: +ingest +{briefJob}  ", show.Output);
+
+        Assert.Equal(1, await stack.ScalarAsync("SELECT count(*) FROM chunks WHERE content LIKE @text", ("text", $"%Brief {marker}%")));
+
+        // Deleting needs the write key; with it, --wait returns once the document is gone.
+        var refused = await CliRun.RunAsync("documents", "delete", brief, "--api", ApiUrl, "--api-key", stack.ReadKey);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("403 Write key required", refused.Error);
+        var delete = await CliRun.RunAsync("documents", "delete", brief, "--wait", "--api", ApiUrl, "--api-key", stack.ApiKey);
+        Assert.True(delete.ExitCode == 0, delete.ToString());
+        Assert.Matches($@"^{brief}: deleting, job [0-9a-f-]{{36}}", delete.Output);
+        Assert.Contains($"{brief}: deletion completed", delete.Output);
+        Assert.EndsWith($"Deleted {brief}.{Environment.NewLine}", delete.Output);
+
+        var gone = await CliRun.RunAsync("documents", "show", brief, "--api", ApiUrl, "--api-key", stack.ReadKey);
+        Assert.Equal(1, gone.ExitCode);
+        Assert.Contains($"404 Document not found: Document {brief} not found", gone.Error);
+        var after = await CliRun.RunAsync("documents", "list", "--limit", "100", "--api", ApiUrl, "--api-key", stack.ReadKey);
+        Assert.DoesNotContain(brief, after.Output);
+        Assert.Contains(memo, after.Output);
+        // Its text left the knowledge base with it; the other document's stayed.
+        Assert.Equal(0, await stack.ScalarAsync("SELECT count(*) FROM chunks WHERE content LIKE @text", ("text", $"%Brief {marker}%")));
+        Assert.Equal(1, await stack.ScalarAsync("SELECT count(*) FROM chunks WHERE content LIKE @text", ("text", $"%Memo {marker}%")));
+
+        // Without --wait the command returns once the deletion is queued.
+        var queuedOnly = await CliRun.RunAsync("documents", "delete", memo, "--api", ApiUrl, "--api-key", stack.ApiKey);
+        Assert.True(queuedOnly.ExitCode == 0, queuedOnly.ToString());
+        Assert.Contains("Follow it with `shield status ", queuedOnly.Output);
+        var missing = await CliRun.RunAsync("documents", "delete", "doc-" + new string('0', 32), "--api", ApiUrl, "--api-key", stack.ApiKey);
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("404 Document not found", missing.Error);
     }
 
     [Fact]
@@ -55,7 +144,7 @@ public sealed partial class CliEndToEndTests(ShieldStackFixture stack) : IDispos
         await WriteTwoDocumentsAsync("status");
         var ingest = await CliRun.RunAsync("ingest", Path.Combine(_folder, "status", "notes"), "--api", ApiUrl, "--api-key", stack.ApiKey);
         Assert.True(ingest.ExitCode == 0, ingest.ToString());
-        var jobId = Assert.Single(JobIds(ingest.Output)).Value;
+        var jobId = Assert.Single(Queued(ingest.Output)).Value.JobId;
 
         // A read key is enough to follow jobs.
         var status = await CliRun.RunAsync("status", jobId, "--api", ApiUrl, "--api-key", stack.ReadKey);
@@ -63,7 +152,7 @@ public sealed partial class CliEndToEndTests(ShieldStackFixture stack) : IDispos
         Assert.True(status.ExitCode == 0, status.ToString());
         Assert.Contains($"job:         {jobId}", status.Output);
         Assert.Contains("state:       completed", status.Output);
-        Assert.Contains("source type: file", status.Output);
+        Assert.Contains("source type: document", status.Output);
         Assert.Contains("chunks:      3 processed, 0 failed, 3 total (100%)", status.Output);
         Assert.Contains("error:       none", status.Output);
 
@@ -85,7 +174,7 @@ public sealed partial class CliEndToEndTests(ShieldStackFixture stack) : IDispos
         Assert.Contains("401 API key required: The API key is not valid.", result.Error);
         Assert.Contains("--api-key or SHIELD_API_KEY", result.Error);
         Assert.DoesNotContain("   at ", result.Error);
-        Assert.DoesNotContain(": job ", result.Output);
+        Assert.Empty(Queued(result.Output));
         Assert.Equal(jobsBefore, await stack.ScalarAsync("SELECT count(*) FROM jobs"));
     }
 
@@ -112,7 +201,7 @@ public sealed partial class CliEndToEndTests(ShieldStackFixture stack) : IDispos
         await WriteTwoDocumentsAsync("watch");
         var ingest = await CliRun.RunAsync("ingest", Path.Combine(_folder, "watch", "notes"), "--api", ApiUrl, "--api-key", stack.ApiKey);
         Assert.True(ingest.ExitCode == 0, ingest.ToString());
-        var jobId = Assert.Single(JobIds(ingest.Output)).Value;
+        var jobId = Assert.Single(Queued(ingest.Output)).Value.JobId;
 
         // `shield watch` runs until Ctrl+C: here, until its output shows the job's end.
         var output = new CapturedWriter();
@@ -156,8 +245,8 @@ public sealed partial class CliEndToEndTests(ShieldStackFixture stack) : IDispos
         Assert.Contains("\e[38;5;9m1/1 chunks  failed", terminal.StyledRowOf("poisoned.md"));
         // On a terminal the rows are redrawn in place: no plain progress lines among the other output.
         Assert.DoesNotContain("100%", result.Output);
-        Assert.Contains("Ingesting 2 files (2 chunks", result.Output);
-        Assert.Contains("1 of 2 jobs did not complete:", result.Error);
+        Assert.Contains("Uploading 2 files", result.Output);
+        Assert.Contains("1 of 2 files did not complete:", result.Error);
         Assert.Matches(@"poisoned\.md \(job [0-9a-f-]{36}\): failed, 1 of 1 chunk failed: .*injected failure", result.Error);
     }
 
@@ -178,15 +267,15 @@ public sealed partial class CliEndToEndTests(ShieldStackFixture stack) : IDispos
         return (shortPath, longPath);
     }
 
-    /// <summary>The <c>path: job id (n chunks)</c> lines <c>shield ingest</c> prints after each submission, keyed by the path as shown.</summary>
-    private static Dictionary<string, string> JobIds(string output) =>
-        SubmittedLine().Matches(output).ToDictionary(m => m.Groups["file"].Value, m => m.Groups["id"].Value);
+    /// <summary>The <c>path: queued doc-…, job … (n chunks)</c> lines <c>shield ingest</c> prints, keyed by the path as shown.</summary>
+    private static Dictionary<string, (string DocumentId, string JobId)> Queued(string output) =>
+        QueuedLine().Matches(output).ToDictionary(m => m.Groups["file"].Value, m => (m.Groups["doc"].Value, m.Groups["id"].Value));
 
-    private static string JobOf(Dictionary<string, string> jobs, string file) =>
-        jobs.Single(j => j.Key.EndsWith(Path.DirectorySeparatorChar + file.Replace('/', Path.DirectorySeparatorChar), StringComparison.Ordinal)).Value;
+    private static (string DocumentId, string JobId) Of(Dictionary<string, (string DocumentId, string JobId)> queued, string file) =>
+        queued.Single(j => j.Key.EndsWith(Path.DirectorySeparatorChar + file.Replace('/', Path.DirectorySeparatorChar), StringComparison.Ordinal)).Value;
 
-    [GeneratedRegex(@"^(?<file>.+): job (?<id>[0-9a-f-]{36}) \(", RegexOptions.Multiline)]
-    private static partial Regex SubmittedLine();
+    [GeneratedRegex(@"^(?<file>.+): queued (?<doc>doc-[0-9a-f]{32}), job (?<id>[0-9a-f-]{36}) \(\d+ chunks?\)$", RegexOptions.Multiline)]
+    private static partial Regex QueuedLine();
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 }

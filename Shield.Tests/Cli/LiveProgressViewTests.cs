@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using Shield.Cli.Progress;
 using Shield.Contracts.Events;
-using Shield.Contracts.Ingestion;
 using Shield.Tests.Infrastructure;
 
 namespace Shield.Tests.Cli;
@@ -93,7 +92,7 @@ public sealed class LiveProgressViewTests : IDisposable
     private static FileJob Submitted(string name, int chunks)
     {
         var job = new FileJob(name, chunks);
-        job.Accepted(new IngestionAccepted(Guid.CreateVersion7(), "queued", chunks, "/jobs/x", "/events/stream?job_id=x"));
+        job.Queued(Guid.CreateVersion7(), chunks);
         return job;
     }
 

@@ -1,4 +1,4 @@
-using Shield.Cli.Chunking;
+using Shield.Cli.Files;
 using Shield.Documents.Chunking;
 
 namespace Shield.Tests.Cli;
