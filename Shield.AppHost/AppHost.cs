@@ -52,7 +52,7 @@ builder.AddProject<Projects.Shield_Workers>(ResourceNames.Workers)
     .WithReference(infrastructure.Database).WaitFor(infrastructure.Database)
     .WithAiServices(infrastructure)
     .WithHttpHealthCheck("/health")
-    .WithSettingsFrom(builder.Configuration, "Shield:Workers", "Shield:Extraction", "Shield:Telemetry")
+    .WithSettingsFrom(builder.Configuration, "Shield:Workers", "Shield:Extraction", "Shield:ModelCache", "Shield:Embeddings", "Shield:Finalization", "Shield:Telemetry")
     .ExitingWithThisRun();
 
 builder.Build().Run();

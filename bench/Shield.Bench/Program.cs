@@ -12,6 +12,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Shield.Api.Ingestion;
 using Shield.Bench;
+using Shield.Bench.Documents;
 using Shield.Ingestion;
 using Shield.Ingestion.Jobs;
 using Shield.Ingestion.Persistence;
@@ -46,6 +47,12 @@ if (postgres is null)
 {
     await servers.StartPostgresAsync();
     postgres = servers.PostgresConnectionString;
+}
+
+if (options.Workload == "document")
+{
+    // The real job (a long document through the whole pipeline and its finalisation): bench/Shield.Bench/Documents.
+    return await DocumentWorkload.RunAsync(options, redisEndpoint, postgres);
 }
 
 using var probe = new Probe();
