@@ -523,11 +523,14 @@ public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
     private static async Task RecordChangesAsync(NpgsqlConnection connection, Guid jobId, IReadOnlyCollection<GraphKey> keys, CancellationToken cancellationToken)
     {
         if (keys.Count == 0) return;
+        // One order for every transaction: two chunks of one job that touch the same keys in different orders would
+        // otherwise wait on each other's rows (a deadlock PostgreSQL breaks by failing one of them).
+        var ordered = keys.Distinct().OrderBy(k => k.Source, StringComparer.Ordinal).ThenBy(k => k.Target, StringComparer.Ordinal).ToList();
         await ExecuteAsync(connection, """
             INSERT INTO job_graph_changes (job_id, source_name, target_name)
-            SELECT $1, s, t FROM unnest($2::text[], $3::text[]) AS k(s, t)
+            SELECT $1, s, t FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS k(s, t, n) ORDER BY n
             ON CONFLICT DO NOTHING
-            """, cancellationToken, jobId, keys.Select(k => k.Source).ToArray(), keys.Select(k => k.Target).ToArray());
+            """, cancellationToken, jobId, ordered.Select(k => k.Source).ToArray(), ordered.Select(k => k.Target).ToArray());
     }
 
     /// <summary>Where each chunk came from: the first job's source URI for it.</summary>
