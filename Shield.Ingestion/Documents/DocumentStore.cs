@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
-using Shield.Contracts.Jobs;
 using Npgsql;
+using Shield.Contracts.Jobs;
 using Shield.Ingestion.Jobs;
 using Shield.Ingestion.Persistence;
 

@@ -274,8 +274,8 @@ public sealed partial class ChunkHandler(
     /// <summary>
     /// A document's deletion (<see cref="DeleteDocumentMessage"/>, queued by the Api's <c>DELETE /documents/{id}</c>):
     /// the whole deletion job in one entry, run like a finalisation (at least once, idempotent, its claim kept, outages
-    /// waited out, <see cref="WorkerOptions.RetryAttempts"/> failures end it failed). The document row goes when the job
-    /// has completed; a failed deletion leaves the document <c>failed</c>, saying why, to be deleted again.
+    /// waited out, <see cref="WorkerOptions.RetryAttempts"/> failures end it failed). The document row goes just before the
+    /// job ends completed; a failed deletion leaves the document <c>failed</c>, saying why, to be deleted again.
     /// </summary>
     private async Task<bool> DeleteDocumentAsync(StreamEntry entry, DeleteDocumentMessage message, string consumer, CancellationToken drainToken)
     {
