@@ -3,9 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Shield.Ingestion.Streams;
 using Shield.Tests.Infrastructure;
-using StackExchange.Redis;
 
 namespace Shield.Tests.Documents;
 
@@ -211,22 +209,11 @@ public sealed class DocumentApiTests(ShieldStackFixture stack)
         }
     }
 
+    /// <summary>The shared check (problem document, no job, no new job's stream entry), no document either, and a detail that says why.</summary>
     private async Task AssertRejectedWithoutEffectAsync(Func<Task<HttpResponseMessage>> send, int expectedStatus)
     {
-        var db = stack.Redis.GetDatabase();
-        var before = (await stack.ScalarAsync("SELECT count(*) FROM documents"), await stack.ScalarAsync("SELECT count(*) FROM jobs"));
-        var lastEntry = (await db.StreamRangeAsync(IngestionStream.Key, "-", "+", count: 1, messageOrder: Order.Descending)) is [var last] ? last.Id.ToString() : "0-0";
-
-        using var response = await send();
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(expectedStatus == (int)response.StatusCode, $"expected {expectedStatus}, got {(int)response.StatusCode}: {body}");
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.False(string.IsNullOrWhiteSpace(JsonDocument.Parse(body).RootElement.GetProperty("detail").GetString()));
-
-        Assert.Equal(before, (await stack.ScalarAsync("SELECT count(*) FROM documents"), await stack.ScalarAsync("SELECT count(*) FROM jobs")));
-        // Other tests' jobs may still append (finalisations); a rejected request adds no entry of a document job.
-        var added = await db.StreamRangeAsync(IngestionStream.Key, "(" + lastEntry, "+");
-        Assert.DoesNotContain(added, e => e.Values.Any(v => v.Name == "source_type" && v.Value == "document"));
+        var problem = await stack.AssertRejectedWithoutEffectAsync("upload", send, expectedStatus, "documents");
+        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("detail").GetString()));
     }
 
     private static MultipartFormDataContent Files(params (string Name, byte[] Bytes)[] files)
