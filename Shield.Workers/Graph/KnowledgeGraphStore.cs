@@ -167,6 +167,7 @@ public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
                 await UpsertAsync(connection, [.. group.Select(g => g.Element!)], now, cancellationToken, [.. group.Select(g => g.PointHash)]);
             }
             await MarkSummarisedAsync(connection, [.. fresh.Where(f => f.Element is { Summarized: true }).Select(f => f.Key)], cancellationToken);
+            await MarkFinalisedAsync(connection, [.. fresh.Where(f => f.Element is not null).Select(f => f.Key)], cancellationToken);
             await writeVectors(fresh);
 
             await using (var delete = Command(connection, """
@@ -321,13 +322,18 @@ public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
         return removed.Count + added.Count;
     }
 
+    /// <summary>
+    /// Forgets the summaries of <paramref name="keys"/> and what their last finalisations held, so the next one counts
+    /// every remaining fragment as new: it then builds what a knowledge base that never held the removed text would.
+    /// </summary>
     private static async Task ResetSummariesAsync(NpgsqlConnection connection, IReadOnlyCollection<GraphKey> keys, CancellationToken cancellationToken)
     {
         var entities = keys.Where(k => k.IsEntity).Select(k => k.Source).ToArray();
         if (entities.Length > 0)
         {
             await ExecuteAsync(connection, "UPDATE graph_entities SET summary = NULL, summarized = false WHERE name = ANY($1)", cancellationToken, (object)entities);
-            await ExecuteAsync(connection, "UPDATE graph_entity_fragments SET in_summary = false WHERE entity_name = ANY($1) AND in_summary", cancellationToken, (object)entities);
+            await ExecuteAsync(connection, "UPDATE graph_entity_fragments SET in_summary = false, finalized = false WHERE entity_name = ANY($1) AND (in_summary OR finalized)",
+                cancellationToken, (object)entities);
         }
         var edges = keys.Where(k => !k.IsEntity).ToList();
         if (edges.Count > 0)
@@ -338,9 +344,28 @@ public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
                 WHERE r.source_name = k.s AND r.target_name = k.t
                 """, cancellationToken, sources, targets);
             await ExecuteAsync(connection, """
-                UPDATE graph_relationship_fragments f SET in_summary = false FROM unnest($1::text[], $2::text[]) AS k(s, t)
-                WHERE f.source_name = k.s AND f.target_name = k.t AND f.in_summary
+                UPDATE graph_relationship_fragments f SET in_summary = false, finalized = false FROM unnest($1::text[], $2::text[]) AS k(s, t)
+                WHERE f.source_name = k.s AND f.target_name = k.t AND (f.in_summary OR f.finalized)
                 """, cancellationToken, sources, targets);
+        }
+    }
+
+    /// <summary>The fragments the written elements hold now are what their next finalisation counts as already there.</summary>
+    private static async Task MarkFinalisedAsync(NpgsqlConnection connection, IReadOnlyCollection<GraphKey> keys, CancellationToken cancellationToken)
+    {
+        var entities = keys.Where(k => k.IsEntity).Select(k => k.Source).ToArray();
+        if (entities.Length > 0)
+        {
+            await ExecuteAsync(connection, "UPDATE graph_entity_fragments SET finalized = true WHERE entity_name = ANY($1) AND NOT finalized",
+                cancellationToken, (object)entities);
+        }
+        var edges = keys.Where(k => !k.IsEntity).ToList();
+        if (edges.Count > 0)
+        {
+            await ExecuteAsync(connection, """
+                UPDATE graph_relationship_fragments f SET finalized = true FROM unnest($1::text[], $2::text[]) AS k(s, t)
+                WHERE f.source_name = k.s AND f.target_name = k.t AND NOT f.finalized
+                """, cancellationToken, edges.Select(k => k.Source).ToArray(), edges.Select(k => k.Target).ToArray());
         }
     }
 
@@ -400,13 +425,13 @@ public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
         if (names.Length > 0)
         {
             await using (var command = Command(connection,
-                "SELECT entity_name, chunk_id, entity_type, description, in_summary FROM graph_entity_fragments WHERE entity_name = ANY($1)", (object)names))
+                "SELECT entity_name, chunk_id, entity_type, description, in_summary, finalized FROM graph_entity_fragments WHERE entity_name = ANY($1)", (object)names))
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
                 while (await reader.ReadAsync(cancellationToken))
                 {
-                    fragments[GraphKey.Entity(reader.GetString(0))].Add(
-                        new GraphFragment(reader.GetString(1), reader.GetString(2), reader.GetString(3), [], 0, reader.GetBoolean(4)));
+                    fragments[GraphKey.Entity(reader.GetString(0))].Add(new GraphFragment(
+                        reader.GetString(1), reader.GetString(2), reader.GetString(3), [], 0, reader.GetBoolean(4), reader.GetBoolean(5)));
                 }
             }
             // LightRAG creates an endpoint nobody described as an entity, typed UNKNOWN, from its edges' text.
@@ -442,7 +467,7 @@ public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
         if (edges.Count > 0)
         {
             await using (var command = Command(connection, """
-                SELECT f.source_name, f.target_name, f.chunk_id, f.keywords, f.description, f.weight, f.in_summary
+                SELECT f.source_name, f.target_name, f.chunk_id, f.keywords, f.description, f.weight, f.in_summary, f.finalized
                 FROM graph_relationship_fragments f JOIN unnest($1::text[], $2::text[]) AS k(s, t) ON f.source_name = k.s AND f.target_name = k.t
                 """, sources, targets))
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
@@ -450,7 +475,7 @@ public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
                 while (await reader.ReadAsync(cancellationToken))
                 {
                     fragments[new GraphKey(reader.GetString(0), reader.GetString(1))].Add(new GraphFragment(reader.GetString(2), "",
-                        reader.GetString(4), reader.GetFieldValue<string[]>(3), reader.GetDouble(5), reader.GetBoolean(6)));
+                        reader.GetString(4), reader.GetFieldValue<string[]>(3), reader.GetDouble(5), reader.GetBoolean(6), reader.GetBoolean(7)));
                 }
             }
             await using (var command = Command(connection, """
