@@ -86,12 +86,29 @@ public sealed class MiniLmEmbeddingGenerator : IEmbeddingGenerator<string, Embed
 
         var vectors = new float[texts.Count][];
         var byLength = Enumerable.Range(0, texts.Count).OrderBy(i => encoded[i].Length).ToArray();
-        foreach (var batch in byLength.Chunk(SubBatchSize))
+        foreach (var batch in SimilarLengths(byLength, encoded))
         {
             cancellationToken.ThrowIfCancellationRequested();
             Run(batch, encoded, vectors, cancellationToken);
         }
         return vectors;
+    }
+
+    /// <summary>
+    /// Runs of texts (shortest first) that are padded to their longest: at most <see cref="SubBatchSize"/>, none more
+    /// than a quarter (and 8 word pieces) longer than the run's first. Fixed runs of 16 from a call's mixed lengths
+    /// (the finalisation's descriptions, 20 to 256 word pieces) padded half again as much as there was text.
+    /// </summary>
+    private static IEnumerable<int[]> SimilarLengths(int[] byLength, (long[] Ids, int Length)[] encoded)
+    {
+        for (var start = 0; start < byLength.Length;)
+        {
+            var limit = encoded[byLength[start]].Length * 5 / 4 + 8;
+            var end = start + 1;
+            while (end < byLength.Length && end - start < SubBatchSize && encoded[byLength[end]].Length <= limit) end++;
+            yield return byLength[start..end];
+            start = end;
+        }
     }
 
     /// <summary>One ONNX run over texts of similar length: mean pooling over the real tokens, then unit length.</summary>
