@@ -32,19 +32,10 @@ public static class IngestionTelemetry
     /// </summary>
     public static Activity? StartProcess(ChunkMessage message, string entryId, string consumer)
     {
-        ActivityContext.TryParse(message.TraceParent, message.TraceState, out var parent);
         ActivityLink[]? links = message.RetryOf is not null && ActivityContext.TryParse(message.RetryOf, null, out var failed)
             ? [new ActivityLink(failed, new ActivityTagsCollection { ["shield.link"] = "retry of the failed attempt" })]
             : null;
-        var activity = ActivitySource.StartActivity($"process {IngestionStream.Key}", ActivityKind.Consumer, parent, links: links);
-        activity?.SetTag("messaging.system", "redis");
-        activity?.SetTag("messaging.operation.type", "process");
-        activity?.SetTag("messaging.operation.name", "XREADGROUP");
-        activity?.SetTag("messaging.destination.name", IngestionStream.Key);
-        activity?.SetTag("messaging.consumer.group.name", IngestionStream.ConsumerGroup);
-        activity?.SetTag("messaging.message.id", entryId);
-        activity?.SetTag("messaging.client.id", consumer);
-        activity?.SetTag("shield.job_id", message.JobId.ToString());
+        var activity = StartConsumer($"process {IngestionStream.Key}", message.JobId, message.TraceParent, message.TraceState, entryId, consumer, links);
         activity?.SetTag("shield.chunk_index", message.ChunkIndex);
         activity?.SetTag("shield.attempt", message.Attempt);
         return activity;
@@ -55,22 +46,25 @@ public static class IngestionTelemetry
     /// trace ends with its summaries and vectors.
     /// </summary>
     public static Activity? StartFinalize(FinalizeMessage message, string entryId, string consumer) =>
-        StartJobStep("finalize job", message.JobId, message.TraceParent, message.TraceState, entryId, consumer);
+        StartConsumer("finalize job", message.JobId, message.TraceParent, message.TraceState, entryId, consumer);
 
     /// <summary>The consumer span of a document's deletion: the whole of its job, under the DELETE request's publish span.</summary>
     public static Activity? StartDeletion(DeleteDocumentMessage message, string entryId, string consumer)
     {
-        var activity = StartJobStep("delete document", message.JobId, message.TraceParent, message.TraceState, entryId, consumer);
+        var activity = StartConsumer("delete document", message.JobId, message.TraceParent, message.TraceState, entryId, consumer);
         activity?.SetTag("shield.document_id", message.DocumentId);
         return activity;
     }
 
-    private static Activity? StartJobStep(string name, Guid jobId, string? traceParent, string? traceState, string entryId, string consumer)
+    /// <summary>A consumer span for one stream entry (a chunk, a finalisation, a deletion), under the span that published it.</summary>
+    private static Activity? StartConsumer(string name, Guid jobId, string? traceParent, string? traceState, string entryId, string consumer,
+        IEnumerable<ActivityLink>? links = null)
     {
         ActivityContext.TryParse(traceParent, traceState, out var parent);
-        var activity = ActivitySource.StartActivity(name, ActivityKind.Consumer, parent);
+        var activity = ActivitySource.StartActivity(name, ActivityKind.Consumer, parent, links: links);
         activity?.SetTag("messaging.system", "redis");
         activity?.SetTag("messaging.operation.type", "process");
+        activity?.SetTag("messaging.operation.name", "XREADGROUP");
         activity?.SetTag("messaging.destination.name", IngestionStream.Key);
         activity?.SetTag("messaging.consumer.group.name", IngestionStream.ConsumerGroup);
         activity?.SetTag("messaging.message.id", entryId);
