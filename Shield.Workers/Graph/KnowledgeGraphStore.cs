@@ -166,8 +166,8 @@ public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
             {
                 await UpsertAsync(connection, [.. group.Select(g => g.Element!)], now, cancellationToken, [.. group.Select(g => g.PointHash)]);
             }
-            await MarkSummarisedAsync(connection, [.. fresh.Where(f => f.Element is { Summarized: true }).Select(f => f.Key)], cancellationToken);
-            await MarkFinalisedAsync(connection, [.. fresh.Where(f => f.Element is not null).Select(f => f.Key)], cancellationToken);
+            await MarkFragmentsAsync(connection, [.. fresh.Where(f => f.Element is { Summarized: true }).Select(f => f.Key)], FragmentFlag.InSummary, cancellationToken);
+            await MarkFragmentsAsync(connection, [.. fresh.Where(f => f.Element is not null).Select(f => f.Key)], FragmentFlag.Finalized, cancellationToken);
             await writeVectors(fresh);
 
             await using (var delete = Command(connection, """
@@ -350,39 +350,32 @@ public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
         }
     }
 
-    /// <summary>The fragments the written elements hold now are what their next finalisation counts as already there.</summary>
-    private static async Task MarkFinalisedAsync(NpgsqlConnection connection, IReadOnlyCollection<GraphKey> keys, CancellationToken cancellationToken)
+    /// <summary>A fragment flag the finalisation sets on every fragment of the nodes and edges it wrote.</summary>
+    private enum FragmentFlag
     {
-        var entities = keys.Where(k => k.IsEntity).Select(k => k.Source).ToArray();
-        if (entities.Length > 0)
-        {
-            await ExecuteAsync(connection, "UPDATE graph_entity_fragments SET finalized = true WHERE entity_name = ANY($1) AND NOT finalized",
-                cancellationToken, (object)entities);
-        }
-        var edges = keys.Where(k => !k.IsEntity).ToList();
-        if (edges.Count > 0)
-        {
-            await ExecuteAsync(connection, """
-                UPDATE graph_relationship_fragments f SET finalized = true FROM unnest($1::text[], $2::text[]) AS k(s, t)
-                WHERE f.source_name = k.s AND f.target_name = k.t AND NOT f.finalized
-                """, cancellationToken, edges.Select(k => k.Source).ToArray(), edges.Select(k => k.Target).ToArray());
-        }
+        /// <summary><c>in_summary</c>: the element's summary covers the fragment.</summary>
+        InSummary,
+
+        /// <summary><c>finalized</c>: the element as written holds it; its next finalisation counts it as already there.</summary>
+        Finalized,
     }
 
-    private static async Task MarkSummarisedAsync(NpgsqlConnection connection, IReadOnlyCollection<GraphKey> keys, CancellationToken cancellationToken)
+    private static async Task MarkFragmentsAsync(NpgsqlConnection connection, IReadOnlyCollection<GraphKey> keys, FragmentFlag flag,
+        CancellationToken cancellationToken)
     {
+        var column = flag == FragmentFlag.InSummary ? "in_summary" : "finalized";
         var entities = keys.Where(k => k.IsEntity).Select(k => k.Source).ToArray();
         if (entities.Length > 0)
         {
-            await ExecuteAsync(connection, "UPDATE graph_entity_fragments SET in_summary = true WHERE entity_name = ANY($1) AND NOT in_summary",
+            await ExecuteAsync(connection, $"UPDATE graph_entity_fragments SET {column} = true WHERE entity_name = ANY($1) AND NOT {column}",
                 cancellationToken, (object)entities);
         }
         var edges = keys.Where(k => !k.IsEntity).ToList();
         if (edges.Count > 0)
         {
-            await ExecuteAsync(connection, """
-                UPDATE graph_relationship_fragments f SET in_summary = true FROM unnest($1::text[], $2::text[]) AS k(s, t)
-                WHERE f.source_name = k.s AND f.target_name = k.t AND NOT f.in_summary
+            await ExecuteAsync(connection, $"""
+                UPDATE graph_relationship_fragments f SET {column} = true FROM unnest($1::text[], $2::text[]) AS k(s, t)
+                WHERE f.source_name = k.s AND f.target_name = k.t AND NOT f.{column}
                 """, cancellationToken, edges.Select(k => k.Source).ToArray(), edges.Select(k => k.Target).ToArray());
         }
     }
