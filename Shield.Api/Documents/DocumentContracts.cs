@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Shield.Api.Jobs;
 using Shield.Contracts.Documents;
 using Shield.Ingestion.Documents;
 
@@ -16,12 +17,10 @@ public static class DocumentViews
 {
     public static DocumentView ToView(this DocumentSnapshot d) => new(d.DocumentId, d.Status, d.SourceName, d.ContentType, d.SizeBytes,
         d.ContentLength, d.ContentSummary, d.ChunkCount, d.Error, d.CreatedAt, d.UpdatedAt, DocumentUrls.Status(d.DocumentId),
-        [.. d.Jobs.Select(j => new DocumentJobView(j.JobId, j.Kind, j.CreatedAt, DocumentUrls.Job(j.JobId), DocumentUrls.Events(j.JobId)))]);
+        [.. d.Jobs.Select(j => new DocumentJobView(j.JobId, j.Kind, j.CreatedAt, JobUrls.Status(j.JobId), JobUrls.Events(j.JobId)))]);
 }
 
 public static class DocumentUrls
 {
     public static string Status(string documentId) => $"/documents/{documentId}";
-    public static string Job(Guid jobId) => $"/jobs/{jobId}";
-    public static string Events(Guid jobId) => $"/events/stream?job_id={jobId}";
 }

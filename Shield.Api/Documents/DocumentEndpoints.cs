@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Shield.Api.Ingestion;
+using Shield.Api.Jobs;
 using Shield.Api.Security;
 using Shield.Contracts.Documents;
 using Shield.Documents;
@@ -139,7 +140,7 @@ public static class DocumentEndpoints
             var jobId = outcome.Job?.JobId ?? outcome.Document.LatestIngest?.JobId;
             return new UploadedDocument(file.Document.SourceName, outcome.Document.DocumentId, disposition, outcome.Document.Status,
                 outcome.Document.ChunkCount, jobId, DocumentUrls.Status(outcome.Document.DocumentId),
-                jobId is { } job ? DocumentUrls.Job(job) : null, jobId is { } events ? DocumentUrls.Events(events) : null);
+                jobId is { } job ? JobUrls.Status(job) : null, jobId is { } events ? JobUrls.Events(events) : null);
         }).ToList();
 
         if (outcomes.Values.All(o => o.Disposition == DocumentDisposition.BeingDeleted))
@@ -230,8 +231,8 @@ public static class DocumentEndpoints
                 return NotFound(document_id);
             }
             var job = deletion.Job.JobId;
-            return TypedResults.Accepted(DocumentUrls.Job(job), new DocumentDeletionAccepted(document_id, deletion.Document.Status, job,
-                DocumentUrls.Status(document_id), DocumentUrls.Job(job), DocumentUrls.Events(job)));
+            return TypedResults.Accepted(JobUrls.Status(job), new DocumentDeletionAccepted(document_id, deletion.Document.Status, job,
+                DocumentUrls.Status(document_id), JobUrls.Status(job), JobUrls.Events(job)));
         }
         catch (JobNotQueuedException ex)
         {

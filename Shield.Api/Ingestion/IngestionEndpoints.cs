@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Shield.Api.Jobs;
 using Shield.Api.Security;
 using Shield.Contracts.Ingestion;
 using Shield.Ingestion.Jobs;
@@ -93,8 +94,8 @@ public static class IngestionEndpoints
 
     private static Accepted<IngestionAccepted> Accepted(Guid jobId, string status, int chunksTotal)
     {
-        var statusUrl = $"/jobs/{jobId}";
-        return TypedResults.Accepted(statusUrl, new IngestionAccepted(jobId, status, chunksTotal, statusUrl, $"/events/stream?job_id={jobId}"));
+        var statusUrl = JobUrls.Status(jobId);
+        return TypedResults.Accepted(statusUrl, new IngestionAccepted(jobId, status, chunksTotal, statusUrl, JobUrls.Events(jobId)));
     }
 
     private static async Task ReleaseAsync(IdempotencyKeys idempotency, string key)

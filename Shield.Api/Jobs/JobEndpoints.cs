@@ -81,7 +81,7 @@ public static class JobEndpoints
             return TypedResults.Problem($"Job {jobId} ended too long ago: its live record has expired, so its chunks cannot be re-queued. Submit it again.",
                 statusCode: StatusCodes.Status409Conflict, title: "Job record expired");
         }
-        return TypedResults.Accepted($"/jobs/{jobId}", new RetryAccepted(jobId, requeued, $"/jobs/{jobId}"));
+        return TypedResults.Accepted(JobUrls.Status(jobId), new RetryAccepted(jobId, requeued, JobUrls.Status(jobId)));
     }
 
     private static async Task<Results<Ok<IReadOnlyList<JobSnapshot>>, ProblemHttpResult>> ListJobsAsync(
