@@ -166,8 +166,7 @@ public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
             {
                 await UpsertAsync(connection, [.. group.Select(g => g.Element!)], now, cancellationToken, [.. group.Select(g => g.PointHash)]);
             }
-            await MarkFragmentsAsync(connection, [.. fresh.Where(f => f.Element is { Summarized: true }).Select(f => f.Key)], FragmentFlag.InSummary, cancellationToken);
-            await MarkFragmentsAsync(connection, [.. fresh.Where(f => f.Element is not null).Select(f => f.Key)], FragmentFlag.Finalized, cancellationToken);
+            await MarkFinalisedAsync(connection, [.. fresh.Select(f => f.Element).OfType<GraphElement>()], cancellationToken);
             await writeVectors(fresh);
 
             await using (var delete = Command(connection, """
@@ -350,33 +349,30 @@ public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
         }
     }
 
-    /// <summary>A fragment flag the finalisation sets on every fragment of the nodes and edges it wrote.</summary>
-    private enum FragmentFlag
+    /// <summary>
+    /// Marks every fragment of the written elements as held by their last finalisation (<c>finalized</c>), and, for
+    /// those written with a summary, as covered by it (<c>in_summary</c>): one statement per table.
+    /// </summary>
+    private static async Task MarkFinalisedAsync(NpgsqlConnection connection, IReadOnlyCollection<GraphElement> elements, CancellationToken cancellationToken)
     {
-        /// <summary><c>in_summary</c>: the element's summary covers the fragment.</summary>
-        InSummary,
-
-        /// <summary><c>finalized</c>: the element as written holds it; its next finalisation counts it as already there.</summary>
-        Finalized,
-    }
-
-    private static async Task MarkFragmentsAsync(NpgsqlConnection connection, IReadOnlyCollection<GraphKey> keys, FragmentFlag flag,
-        CancellationToken cancellationToken)
-    {
-        var column = flag == FragmentFlag.InSummary ? "in_summary" : "finalized";
-        var entities = keys.Where(k => k.IsEntity).Select(k => k.Source).ToArray();
-        if (entities.Length > 0)
+        var entities = elements.Where(e => e.Key.IsEntity).ToList();
+        if (entities.Count > 0)
         {
-            await ExecuteAsync(connection, $"UPDATE graph_entity_fragments SET {column} = true WHERE entity_name = ANY($1) AND NOT {column}",
-                cancellationToken, (object)entities);
+            await ExecuteAsync(connection, """
+                UPDATE graph_entity_fragments f SET finalized = true, in_summary = f.in_summary OR u.summarised
+                FROM unnest($1::text[], $2::bool[]) AS u(n, summarised)
+                WHERE f.entity_name = u.n AND (NOT f.finalized OR (u.summarised AND NOT f.in_summary))
+                """, cancellationToken, entities.Select(e => e.Key.Source).ToArray(), entities.Select(e => e.Summarized).ToArray());
         }
-        var edges = keys.Where(k => !k.IsEntity).ToList();
+        var edges = elements.Where(e => !e.Key.IsEntity).ToList();
         if (edges.Count > 0)
         {
-            await ExecuteAsync(connection, $"""
-                UPDATE graph_relationship_fragments f SET {column} = true FROM unnest($1::text[], $2::text[]) AS k(s, t)
-                WHERE f.source_name = k.s AND f.target_name = k.t AND NOT f.{column}
-                """, cancellationToken, edges.Select(k => k.Source).ToArray(), edges.Select(k => k.Target).ToArray());
+            await ExecuteAsync(connection, """
+                UPDATE graph_relationship_fragments f SET finalized = true, in_summary = f.in_summary OR u.summarised
+                FROM unnest($1::text[], $2::text[], $3::bool[]) AS u(s, t, summarised)
+                WHERE f.source_name = u.s AND f.target_name = u.t AND (NOT f.finalized OR (u.summarised AND NOT f.in_summary))
+                """, cancellationToken, edges.Select(e => e.Key.Source).ToArray(), edges.Select(e => e.Key.Target).ToArray(),
+                edges.Select(e => e.Summarized).ToArray());
         }
     }
 
