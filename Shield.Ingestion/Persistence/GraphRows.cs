@@ -30,8 +30,6 @@ public sealed class GraphEntityFragmentRow
     public required string Description { get; set; }
     /// <summary>True once the entity's summary covers this fragment.</summary>
     public bool InSummary { get; set; }
-    /// <summary>True once a finalisation wrote the entity with this fragment: the summary rule counts it as already there.</summary>
-    public bool Finalized { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }
 
@@ -62,7 +60,6 @@ public sealed class GraphRelationshipFragmentRow
     public required string Description { get; set; }
     public double Weight { get; set; }
     public bool InSummary { get; set; }
-    public bool Finalized { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }
 

@@ -102,7 +102,6 @@ public sealed class ShieldDbContext(DbContextOptions<ShieldDbContext> options) :
             fragment.Property(f => f.EntityType).HasColumnName("entity_type").HasMaxLength(64);
             fragment.Property(f => f.Description).HasColumnName("description");
             fragment.Property(f => f.InSummary).HasColumnName("in_summary");
-            fragment.Property(f => f.Finalized).HasColumnName("finalized");
             fragment.Property(f => f.CreatedAt).HasColumnName("created_at");
             fragment.HasIndex(f => f.ChunkId);
         });
@@ -137,7 +136,6 @@ public sealed class ShieldDbContext(DbContextOptions<ShieldDbContext> options) :
             fragment.Property(f => f.Description).HasColumnName("description");
             fragment.Property(f => f.Weight).HasColumnName("weight");
             fragment.Property(f => f.InSummary).HasColumnName("in_summary");
-            fragment.Property(f => f.Finalized).HasColumnName("finalized");
             fragment.Property(f => f.CreatedAt).HasColumnName("created_at");
             fragment.HasIndex(f => f.ChunkId);
         });

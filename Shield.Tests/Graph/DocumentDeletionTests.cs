@@ -160,8 +160,8 @@ public sealed class DocumentDeletionTests(ShieldStackFixture stack)
             (await RowsAsync(
                 "SELECT name, entity_type, description, array_to_string(source_chunk_ids, ','), fragment_count, summarized, coalesce(summary, '') FROM graph_entities ORDER BY name",
                 "SELECT source_name, target_name, array_to_string(keywords, ','), description, weight, array_to_string(source_chunk_ids, ','), fragment_count, summarized, coalesce(summary, '') FROM graph_relationships ORDER BY 1, 2",
-                "SELECT entity_name, chunk_id, entity_type, description, in_summary, finalized FROM graph_entity_fragments ORDER BY 1, 2",
-                "SELECT source_name, target_name, chunk_id, description, in_summary, finalized FROM graph_relationship_fragments ORDER BY 1, 2, 3",
+                "SELECT entity_name, chunk_id, entity_type, description, in_summary FROM graph_entity_fragments ORDER BY 1, 2",
+                "SELECT source_name, target_name, chunk_id, description, in_summary FROM graph_relationship_fragments ORDER BY 1, 2, 3",
                 "SELECT id, content, coalesce(extraction_settings, '') FROM chunks ORDER BY id",
                 "SELECT count(*) FROM job_graph_changes"),
              await RowsAsync("SELECT collection, id, content, payload::text FROM vectors ORDER BY collection, id"));

@@ -243,48 +243,6 @@ public sealed class KnowledgeGraphStoreTests(ShieldStackFixture stack)
     }
 
     [Fact]
-    public async Task A_job_pays_for_a_summary_only_when_it_brings_enough_new_descriptions()
-    {
-        var name = N("Linnean Society");
-        var summarizer = new CountingSummarizer();
-        async Task JobAsync(int from, int count)
-        {
-            var job = Guid.NewGuid();
-            for (var i = from; i < from + count; i++)
-            {
-                await MergeAsync(new ChunkGraph($"chunk-n{i:D2}-{_run}", [Entity(name, "organization", $"Finding {i}.")], []), job);
-            }
-            await FinalizeAsync(summarizer, job);
-        }
-
-        // 5 descriptions, then 6 more: 11 joined (LightRAG would summarise them), but the second job brought only
-        // 6 to a description already there, which counts as one: 7 items, below the threshold of 8.
-        await JobAsync(0, 5);
-        await JobAsync(5, 6);
-        Assert.Equal(0, summarizer.Calls);
-        var joined = (await EntityAsync(name))!;
-        Assert.Equal(string.Join(GraphMergeRules.Separator, Enumerable.Range(0, 11).Select(i => $"Finding {i}.")), joined.Description);
-        Assert.False(joined.Summarized);
-
-        // 7 more reach it: one summary of all 18.
-        await JobAsync(11, 7);
-        Assert.Equal(1, summarizer.Calls);
-        Assert.Equal($"summary of {name} from 18 fragments", (await EntityAsync(name))!.Description);
-
-        // Joined descriptions past 1,200 tokens are summarised whatever their number (LightRAG's other limit).
-        var verbose = N("Verbose Society");
-        var job = Guid.NewGuid();
-        var longText = string.Concat(Enumerable.Repeat("A long account of the society's meetings. ", 40));
-        for (var i = 0; i < 4; i++)
-        {
-            await MergeAsync(new ChunkGraph($"chunk-v{i}-{_run}", [Entity(verbose, "organization", $"{i}: {longText}")], []), job);
-        }
-        await FinalizeAsync(summarizer, job);
-        Assert.Equal(2, summarizer.Calls);
-        Assert.True((await EntityAsync(verbose))!.Summarized);
-    }
-
-    [Fact]
     public async Task Two_jobs_finalising_the_same_node_at_once_leave_it_as_all_its_fragments_make_it()
     {
         var name = N("Philosophical Society");

@@ -7,8 +7,8 @@ using Shield.Workers.Extraction;
 namespace Shield.Workers.Graph;
 
 /// <summary>
-/// LightRAG's description summary: when a node or edge needs one (<see cref="GraphElement.NeedsSummary"/>: a job
-/// brought enough new descriptions, or they are too long joined), the chat model rewrites them as one description of about
+/// LightRAG's description summary: once a node or edge has <see cref="GraphMergeRules.SummaryFragmentThreshold"/>
+/// fragments (or too many tokens), the chat model rewrites them as one description of about
 /// <see cref="SummaryTokens"/> tokens. Fragments beyond <see cref="MapReduceTokens"/> are summarised in groups
 /// first and the group summaries then summarised (LightRAG's map-reduce). Calls share the extractor's
 /// <see cref="ModelCallLimiter"/> and timeout.

@@ -32,12 +32,8 @@ public readonly record struct GraphKey(string Source, string Target)
     public override string ToString() => IsEntity ? Source : $"{Source} — {Target}";
 }
 
-/// <summary>
-/// One fragment of a node or edge: what one chunk said about it. <paramref name="InSummary"/>: the element's summary
-/// covers it; <paramref name="Finalized"/>: the element as its last finalisation wrote it already held it.
-/// </summary>
-public sealed record GraphFragment(string ChunkId, string Type, string Description, string[] Keywords, double Weight, bool InSummary,
-    bool Finalized = false);
+/// <summary>One fragment of a node or edge: what one chunk said about it.</summary>
+public sealed record GraphFragment(string ChunkId, string Type, string Description, string[] Keywords, double Weight, bool InSummary);
 
 /// <summary>
 /// A node or edge computed from its fragments (and its last model summary) by LightRAG's merge rules: the merge writes
@@ -56,8 +52,7 @@ public sealed record GraphElement(
     int FragmentCount,
     string FragmentsHash,
     string? Summary,
-    bool Summarized,
-    int CountedItems)
+    bool Summarized)
 {
     /// <summary>
     /// Computes the element. With a summary, the items are the summary and the fragments it does not cover yet (LightRAG
@@ -76,11 +71,6 @@ public sealed record GraphElement(
             ? [summary!, .. ordered.Where(f => !f.InSummary).Select(f => f.Description).Distinct(StringComparer.Ordinal).Where(d => d != summary)]
             : ordered.Select(f => f.Description).Distinct(StringComparer.Ordinal).ToList();
         var description = items.Count == 1 ? items[0] : string.Join(GraphMergeRules.Separator, items);
-        // What the summary rule counts: the description as the last finalisation left it is one item (summary or not),
-        // and every description that arrived since is one more.
-        var settled = ordered.Where(f => f.Finalized).Select(f => f.Description).ToHashSet(StringComparer.Ordinal);
-        var arrived = items.Count(i => !(covered && i == summary) && !settled.Contains(i));
-        var counted = (covered || settled.Count > 0 ? 1 : 0) + arrived;
         return new GraphElement(
             key,
             type,
@@ -92,24 +82,15 @@ public sealed record GraphElement(
             ordered.Select(f => f.Description).Distinct(StringComparer.Ordinal).Count(),
             Hash(ordered),
             covered ? summary : null,
-            covered && items.Count == 1,
-            counted);
+            covered && items.Count == 1);
     }
 
-    /// <summary>
-    /// LightRAG's rule, applied to what arrived since the last finalisation: from 8 items, or past 1,200 tokens joined,
-    /// the model writes one description. LightRAG counts an earlier summary as one item and every description kept
-    /// joined as one each; Shield counts the description as its last finalisation left it as one item either way,
-    /// so a job pays for a summary only when it brings 7 new descriptions (8 to a new element) and the cost of a
-    /// document does not grow with the descriptions earlier documents left joined. The token limit still bounds what
-    /// stays joined.
-    /// </summary>
+    /// <summary>LightRAG's rule: from 8 items, or past 1,200 tokens joined, the model writes one description.</summary>
     public bool NeedsSummary => Items.Count > 1 &&
-        (CountedItems >= GraphMergeRules.SummaryFragmentThreshold || GraphMergeRules.ApproximateTokens(Description) > GraphMergeRules.SummaryTokenThreshold);
+        (Items.Count >= GraphMergeRules.SummaryFragmentThreshold || GraphMergeRules.ApproximateTokens(Description) > GraphMergeRules.SummaryTokenThreshold);
 
     /// <summary>The element once <paramref name="summary"/> covers every fragment.</summary>
-    public GraphElement WithSummary(string summary) =>
-        this with { Description = summary, Items = [summary], Summary = summary, Summarized = true, CountedItems = 1 };
+    public GraphElement WithSummary(string summary) => this with { Description = summary, Items = [summary], Summary = summary, Summarized = true };
 
     /// <summary>The text LightRAG embeds for it: <c>name\ndescription</c>, or <c>keywords\tsource\ntarget\ndescription</c>.</summary>
     public string VectorText => Key.IsEntity

@@ -166,7 +166,7 @@ public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
             {
                 await UpsertAsync(connection, [.. group.Select(g => g.Element!)], now, cancellationToken, [.. group.Select(g => g.PointHash)]);
             }
-            await MarkFinalisedAsync(connection, [.. fresh.Select(f => f.Element).OfType<GraphElement>()], cancellationToken);
+            await MarkSummarisedAsync(connection, [.. fresh.Where(f => f.Element is { Summarized: true }).Select(f => f.Key)], cancellationToken);
             await writeVectors(fresh);
 
             await using (var delete = Command(connection, """
@@ -321,18 +321,13 @@ public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
         return removed.Count + added.Count;
     }
 
-    /// <summary>
-    /// Forgets the summaries of <paramref name="keys"/> and what their last finalisations held, so the next one counts
-    /// every remaining fragment as new: it then builds what a knowledge base that never held the removed text would.
-    /// </summary>
     private static async Task ResetSummariesAsync(NpgsqlConnection connection, IReadOnlyCollection<GraphKey> keys, CancellationToken cancellationToken)
     {
         var entities = keys.Where(k => k.IsEntity).Select(k => k.Source).ToArray();
         if (entities.Length > 0)
         {
             await ExecuteAsync(connection, "UPDATE graph_entities SET summary = NULL, summarized = false WHERE name = ANY($1)", cancellationToken, (object)entities);
-            await ExecuteAsync(connection, "UPDATE graph_entity_fragments SET in_summary = false, finalized = false WHERE entity_name = ANY($1) AND (in_summary OR finalized)",
-                cancellationToken, (object)entities);
+            await ExecuteAsync(connection, "UPDATE graph_entity_fragments SET in_summary = false WHERE entity_name = ANY($1) AND in_summary", cancellationToken, (object)entities);
         }
         var edges = keys.Where(k => !k.IsEntity).ToList();
         if (edges.Count > 0)
@@ -343,36 +338,27 @@ public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
                 WHERE r.source_name = k.s AND r.target_name = k.t
                 """, cancellationToken, sources, targets);
             await ExecuteAsync(connection, """
-                UPDATE graph_relationship_fragments f SET in_summary = false, finalized = false FROM unnest($1::text[], $2::text[]) AS k(s, t)
-                WHERE f.source_name = k.s AND f.target_name = k.t AND (f.in_summary OR f.finalized)
+                UPDATE graph_relationship_fragments f SET in_summary = false FROM unnest($1::text[], $2::text[]) AS k(s, t)
+                WHERE f.source_name = k.s AND f.target_name = k.t AND f.in_summary
                 """, cancellationToken, sources, targets);
         }
     }
 
-    /// <summary>
-    /// Marks every fragment of the written elements as held by their last finalisation (<c>finalized</c>), and, for
-    /// those written with a summary, as covered by it (<c>in_summary</c>): one statement per table.
-    /// </summary>
-    private static async Task MarkFinalisedAsync(NpgsqlConnection connection, IReadOnlyCollection<GraphElement> elements, CancellationToken cancellationToken)
+    private static async Task MarkSummarisedAsync(NpgsqlConnection connection, IReadOnlyCollection<GraphKey> keys, CancellationToken cancellationToken)
     {
-        var entities = elements.Where(e => e.Key.IsEntity).ToList();
-        if (entities.Count > 0)
+        var entities = keys.Where(k => k.IsEntity).Select(k => k.Source).ToArray();
+        if (entities.Length > 0)
         {
-            await ExecuteAsync(connection, """
-                UPDATE graph_entity_fragments f SET finalized = true, in_summary = f.in_summary OR u.summarised
-                FROM unnest($1::text[], $2::bool[]) AS u(n, summarised)
-                WHERE f.entity_name = u.n AND (NOT f.finalized OR (u.summarised AND NOT f.in_summary))
-                """, cancellationToken, entities.Select(e => e.Key.Source).ToArray(), entities.Select(e => e.Summarized).ToArray());
+            await ExecuteAsync(connection, "UPDATE graph_entity_fragments SET in_summary = true WHERE entity_name = ANY($1) AND NOT in_summary",
+                cancellationToken, (object)entities);
         }
-        var edges = elements.Where(e => !e.Key.IsEntity).ToList();
+        var edges = keys.Where(k => !k.IsEntity).ToList();
         if (edges.Count > 0)
         {
             await ExecuteAsync(connection, """
-                UPDATE graph_relationship_fragments f SET finalized = true, in_summary = f.in_summary OR u.summarised
-                FROM unnest($1::text[], $2::text[], $3::bool[]) AS u(s, t, summarised)
-                WHERE f.source_name = u.s AND f.target_name = u.t AND (NOT f.finalized OR (u.summarised AND NOT f.in_summary))
-                """, cancellationToken, edges.Select(e => e.Key.Source).ToArray(), edges.Select(e => e.Key.Target).ToArray(),
-                edges.Select(e => e.Summarized).ToArray());
+                UPDATE graph_relationship_fragments f SET in_summary = true FROM unnest($1::text[], $2::text[]) AS k(s, t)
+                WHERE f.source_name = k.s AND f.target_name = k.t AND NOT f.in_summary
+                """, cancellationToken, edges.Select(k => k.Source).ToArray(), edges.Select(k => k.Target).ToArray());
         }
     }
 
@@ -414,13 +400,13 @@ public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
         if (names.Length > 0)
         {
             await using (var command = Command(connection,
-                "SELECT entity_name, chunk_id, entity_type, description, in_summary, finalized FROM graph_entity_fragments WHERE entity_name = ANY($1)", (object)names))
+                "SELECT entity_name, chunk_id, entity_type, description, in_summary FROM graph_entity_fragments WHERE entity_name = ANY($1)", (object)names))
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
                 while (await reader.ReadAsync(cancellationToken))
                 {
-                    fragments[GraphKey.Entity(reader.GetString(0))].Add(new GraphFragment(
-                        reader.GetString(1), reader.GetString(2), reader.GetString(3), [], 0, reader.GetBoolean(4), reader.GetBoolean(5)));
+                    fragments[GraphKey.Entity(reader.GetString(0))].Add(
+                        new GraphFragment(reader.GetString(1), reader.GetString(2), reader.GetString(3), [], 0, reader.GetBoolean(4)));
                 }
             }
             // LightRAG creates an endpoint nobody described as an entity, typed UNKNOWN, from its edges' text.
@@ -456,7 +442,7 @@ public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
         if (edges.Count > 0)
         {
             await using (var command = Command(connection, """
-                SELECT f.source_name, f.target_name, f.chunk_id, f.keywords, f.description, f.weight, f.in_summary, f.finalized
+                SELECT f.source_name, f.target_name, f.chunk_id, f.keywords, f.description, f.weight, f.in_summary
                 FROM graph_relationship_fragments f JOIN unnest($1::text[], $2::text[]) AS k(s, t) ON f.source_name = k.s AND f.target_name = k.t
                 """, sources, targets))
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
@@ -464,7 +450,7 @@ public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
                 while (await reader.ReadAsync(cancellationToken))
                 {
                     fragments[new GraphKey(reader.GetString(0), reader.GetString(1))].Add(new GraphFragment(reader.GetString(2), "",
-                        reader.GetString(4), reader.GetFieldValue<string[]>(3), reader.GetDouble(5), reader.GetBoolean(6), reader.GetBoolean(7)));
+                        reader.GetString(4), reader.GetFieldValue<string[]>(3), reader.GetDouble(5), reader.GetBoolean(6)));
                 }
             }
             await using (var command = Command(connection, """

@@ -176,10 +176,6 @@ namespace Shield.Ingestion.Persistence.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("entity_type");
 
-                    b.Property<bool>("Finalized")
-                        .HasColumnType("boolean")
-                        .HasColumnName("finalized");
-
                     b.Property<bool>("InSummary")
                         .HasColumnType("boolean")
                         .HasColumnName("in_summary");
@@ -271,10 +267,6 @@ namespace Shield.Ingestion.Persistence.Migrations
                         .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("description");
-
-                    b.Property<bool>("Finalized")
-                        .HasColumnType("boolean")
-                        .HasColumnName("finalized");
 
                     b.Property<bool>("InSummary")
                         .HasColumnType("boolean")
