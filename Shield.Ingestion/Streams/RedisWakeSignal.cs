@@ -22,8 +22,21 @@ public sealed class RedisWakeSignal(string channel)
     public Task SubscribeAsync(IConnectionMultiplexer redis) =>
         redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(Channel), (_, _) => Set());
 
-    public Task UnsubscribeAsync(IConnectionMultiplexer redis) =>
-        redis.GetSubscriber().UnsubscribeAsync(RedisChannel.Literal(Channel));
+    /// <summary>
+    /// Ends the subscription, on the way out of a process. Best effort: when the host is already tearing down the
+    /// connection's telemetry (the Redis instrumentation's profiler is disposed before the hosted services have all
+    /// stopped), the subscription ends with the connection anyway, and that is not a reason to fail the shutdown.
+    /// </summary>
+    public async Task UnsubscribeAsync(IConnectionMultiplexer redis)
+    {
+        try
+        {
+            await redis.GetSubscriber().UnsubscribeAsync(RedisChannel.Literal(Channel));
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
 
     public void Set() => Interlocked.Exchange(ref _next, NewSource()).TrySetResult();
 
