@@ -145,7 +145,10 @@ public sealed class DocumentDeletionTests(ShieldStackFixture stack)
             {
                 result = await scope.ServiceProvider.GetRequiredService<DocumentDeleter>().DeleteAsync(deletionJobId, documentJobs, CancellationToken.None);
             }
-            await FinalizeAsync(deletionJobId);
+            await using (var scope = _host.Services.CreateAsyncScope())
+            {
+                await scope.ServiceProvider.GetRequiredService<JobFinalizer>().RebuildAsync(deletionJobId, CancellationToken.None);
+            }
             return result;
         }
 

@@ -29,9 +29,16 @@ public sealed class KnowledgeGraphStoreTests(ShieldStackFixture stack)
     /// <summary>The job the test's merges belong to (its finalisation works through what they changed).</summary>
     private readonly Guid _job = Guid.NewGuid();
 
+    /// <summary>Merges a chunk as its job's processing does: the job's claim on the text first, then its fragments.</summary>
     private async Task<ChunkMergeResult> MergeAsync(ChunkGraph chunk, Guid? job = null)
     {
         await using var db = NewContext();
+        var index = BitConverter.ToInt32(System.Security.Cryptography.MD5.HashData(System.Text.Encoding.UTF8.GetBytes(chunk.ChunkId))) & int.MaxValue;
+        await db.Database.ExecuteSqlInterpolatedAsync($"""
+            WITH stored AS (INSERT INTO chunks (id, content, created_at, updated_at) VALUES ({chunk.ChunkId}, '', now(), now()) ON CONFLICT DO NOTHING)
+            INSERT INTO job_chunks (job_id, chunk_index, chunk_id, source_uri, source_type, metadata, created_at)
+            VALUES ({job ?? _job}, {index}, {chunk.ChunkId}, 'test://graph', 'test', {"{}"}::jsonb, clock_timestamp()) ON CONFLICT DO NOTHING
+            """);
         return await new KnowledgeGraphStore(db, TimeProvider.System).MergeAsync(job ?? _job, chunk, CancellationToken.None);
     }
 
@@ -216,30 +223,55 @@ public sealed class KnowledgeGraphStoreTests(ShieldStackFixture stack)
     }
 
     [Fact]
-    public async Task A_summary_is_kept_and_what_later_jobs_add_is_appended_until_there_is_enough_for_another()
+    public async Task A_summary_is_kept_and_what_later_jobs_add_is_appended_until_one_of_them_brings_enough_for_another()
     {
         var name = N("Lunar Society");
         var summarizer = new CountingSummarizer();
-        for (var i = 0; i < 8; i++)
+        for (var i = 0; i < 9; i++)
         {
-            await MergeAsync(new ChunkGraph($"chunk-l{i}-{_run}", [Entity(name, "organization", $"Detail {i}.")], []));
+            await MergeAsync(new ChunkGraph($"chunk-l{i:D2}-{_run}", [Entity(name, "organization", $"Detail {i}.")], []));
         }
         await FinalizeAsync(summarizer);
+        Assert.Equal(1, summarizer.Calls);
 
-        // LightRAG keeps the summary as one description and appends the next document's: two items, no model call.
+        // LightRAG keeps the summary as one description and appends the next document's: no model call.
         var later = Guid.NewGuid();
-        await MergeAsync(new ChunkGraph($"chunk-l8-{_run}", [Entity(name, "organization", "Detail 8.")], []), later);
+        await MergeAsync(new ChunkGraph($"chunk-l09-{_run}", [Entity(name, "organization", "Detail 9.")], []), later);
         await FinalizeAsync(summarizer, later);
         Assert.Equal(1, summarizer.Calls);
-        Assert.Equal($"summary of {name} from 8 fragments{GraphMergeRules.Separator}Detail 8.", (await EntityAsync(name))!.Description);
+        Assert.Equal($"summary of {name} from 9 fragments{GraphMergeRules.Separator}Detail 9.", (await EntityAsync(name))!.Description);
 
-        // Removing a fragment the summary covers invalidates it: the next finalisation summarises what is left.
-        var removal = Guid.NewGuid();
-        await MergeAsync(new ChunkGraph($"chunk-l0-{_run}", [], []), removal);
-        await FinalizeAsync(summarizer, removal);
+        // Seven more from a third job: 9 items, but no job brought 8, so what earlier jobs said is not paid for again.
+        var small = Guid.NewGuid();
+        for (var i = 10; i < 17; i++)
+        {
+            await MergeAsync(new ChunkGraph($"chunk-l{i:D2}-{_run}", [Entity(name, "organization", $"Detail {i}.")], []), small);
+        }
+        await FinalizeAsync(summarizer, small);
+        Assert.Equal(1, summarizer.Calls);
+        Assert.Equal(9, (await EntityAsync(name))!.Description.Split(GraphMergeRules.Separator).Length);
+
+        // A job that brings 8 pays for one summary: of the last summary and its own eight (what the others left joined stays).
+        var big = Guid.NewGuid();
+        for (var i = 17; i < 25; i++)
+        {
+            await MergeAsync(new ChunkGraph($"chunk-l{i:D2}-{_run}", [Entity(name, "organization", $"Detail {i}.")], []), big);
+        }
+        await FinalizeAsync(summarizer, big);
         Assert.Equal(2, summarizer.Calls);
-        Assert.Equal($"summary of {name} from 8 fragments", (await EntityAsync(name))!.Description);
-        Assert.Equal(8, (await EntityAsync(name))!.FragmentCount);
+        var afterBig = (await EntityAsync(name))!.Description.Split(GraphMergeRules.Separator);
+        Assert.Equal([$"summary of {name} from 9 fragments", "Detail 9.", .. Enumerable.Range(10, 7).Select(i => $"Detail {i}.")], afterBig);
+
+        // Removing a fragment a summary covers invalidates the summary: the next finalisation replays the jobs that hold
+        // what is left, in their order: two summaries (the first job's 8 remaining details; the last summary with the
+        // fourth job's 8), the second and third jobs' details joined after them.
+        var removal = Guid.NewGuid();
+        await MergeAsync(new ChunkGraph($"chunk-l00-{_run}", [], []), removal);
+        await FinalizeAsync(summarizer, removal);
+        Assert.Equal(4, summarizer.Calls);
+        Assert.Equal(24, (await EntityAsync(name))!.FragmentCount);
+        var rebuilt = (await EntityAsync(name))!.Description.Split(GraphMergeRules.Separator);
+        Assert.Equal([$"summary of {name} from 9 fragments", "Detail 9.", .. Enumerable.Range(10, 7).Select(i => $"Detail {i}.")], rebuilt);
     }
 
     [Fact]

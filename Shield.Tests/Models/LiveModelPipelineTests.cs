@@ -173,22 +173,36 @@ public sealed class LiveModelPipelineTests(LiveModelStackFixture stack)
     }
 
     [Fact]
-    public async Task Two_jobs_sharing_an_entity_at_once_lose_no_update_and_leave_one_summary_of_all_its_fragments()
+    public async Task Two_jobs_sharing_an_entity_at_once_lose_no_update_and_leave_one_summary_covering_all_its_fragments()
     {
         var shared = $"Lovelace{_tag}";
-        var first = ScriptEntityInEveryChunk(shared, chunks: 4, note: "first");
-        var second = ScriptEntityInEveryChunk(shared, chunks: 4, note: "second");
+        await SubmitAtOnceAndWaitAsync(ScriptEntityInEveryChunk(shared, chunks: 8, note: "first"), ScriptEntityInEveryChunk(shared, chunks: 8, note: "second"));
 
-        var jobs = await Task.WhenAll(SubmitAsync(first), SubmitAsync(second));
-        foreach (var job in jobs) await stack.Api.WaitForJobAsync(job, JobTimeout);
-
+        // Each job brought 8 descriptions: whichever finalised second summarised the first one's summary with its own 8,
+        // however the two interleaved.
         var node = await EntityAsync(shared);
-        var summary = $"{ScriptedOllamaServer.SummaryPrefix}{shared} from 8 descriptions.";
+        var summary = $"{ScriptedOllamaServer.SummaryPrefix}{shared} from 9 descriptions.";
         Assert.Equal(summary, node.GetProperty("description").GetString());
-        Assert.Equal(8, node.GetProperty("source_chunk_ids").GetArrayLength());
+        Assert.Equal(16, node.GetProperty("source_chunk_ids").GetArrayLength());
+        Assert.Equal(16, await stack.ScalarAsync(
+            "SELECT count(*) FROM graph_entity_fragments WHERE entity_name = @n AND in_summary", ("n", shared)));
         Assert.Equal(1, await stack.ScalarAsync(
             "SELECT count(*) FROM vectors WHERE collection = 'entities' AND payload->>'entity_name' = @n AND content = @c",
             ("n", shared), ("c", $"{shared}\n{summary}")));
+    }
+
+    [Fact]
+    public async Task A_job_bringing_few_descriptions_of_an_entity_another_job_summarises_at_once_leaves_them_joined_after_that_summary()
+    {
+        var shared = $"Somerville{_tag}";
+        await SubmitAtOnceAndWaitAsync(ScriptEntityInEveryChunk(shared, chunks: 8, note: "many"), ScriptEntityInEveryChunk(shared, chunks: 4, note: "few"));
+
+        // One summary, of the 8 the first job brought; the second job's 4 follow it joined (LightRAG would have paid for
+        // a summary of all 12), whichever job finalised first and however their chunks interleaved.
+        var description = (await EntityAsync(shared)).GetProperty("description").GetString()!;
+        var parts = description.Split("<SEP>");
+        Assert.Equal($"{ScriptedOllamaServer.SummaryPrefix}{shared} from 8 descriptions.", parts[0]);
+        Assert.Equal(Enumerable.Range(1, 4).Select(i => $"{shared} is known for fact few {i}."), parts[1..].Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -292,6 +306,13 @@ public sealed class LiveModelPipelineTests(LiveModelStackFixture stack)
             Ollama.Script(text, $"entity<|#|>{name}<|#|>person<|#|>{name} is known for fact {note} {i}.\n<|COMPLETE|>", "<|COMPLETE|>");
         }
         return texts;
+    }
+
+    /// <summary>Submits each job's chunks at once (the jobs' merges and finalisations interleave) and waits for every job to end.</summary>
+    private async Task SubmitAtOnceAndWaitAsync(params string[][] jobs)
+    {
+        var ids = await Task.WhenAll(jobs.Select(texts => SubmitAsync(texts)));
+        foreach (var id in ids) await stack.Api.WaitForJobAsync(id, JobTimeout);
     }
 
     private async Task<string> SubmitAsync(params string[] texts)

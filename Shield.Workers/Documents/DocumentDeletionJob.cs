@@ -20,7 +20,7 @@ public sealed partial class DocumentDeletionJob(ShieldDbContext db, DocumentDele
             .Where(l => l.DocumentId == documentId && l.Kind == DocumentJobKind.Ingest)
             .Select(l => l.JobId).ToListAsync(cancellationToken);
         var deleted = await deleter.DeleteAsync(deletionJobId, ingestJobs, cancellationToken);
-        var finalized = await finalizer.FinalizeAsync(deletionJobId, cancellationToken);
+        var finalized = await finalizer.RebuildAsync(deletionJobId, cancellationToken);
         LogDeleted(documentId, deletionJobId, ingestJobs.Count, deleted.ChunksRemoved, deleted.ChunksReleased - deleted.ChunksRemoved,
             finalized.Removed, finalized.Elements - finalized.Removed);
     }

@@ -37,9 +37,10 @@ public sealed record GraphFragment(string ChunkId, string Type, string Descripti
 
 /// <summary>
 /// A node or edge computed from its fragments (and its last model summary) by LightRAG's merge rules: the merge writes
-/// it after every chunk (no model call), the finalisation writes it once per job (with a summary where LightRAG would
-/// make one). Fragments are taken in chunk-id order, so a graph is a function of its fragments and a deletion can
-/// rebuild exactly what a knowledge base without the deleted document holds.
+/// it after every chunk (no model call), the finalisation writes it once per job (with a summary where
+/// <see cref="SummaryFor"/> asks for one). Fragments are taken in chunk-id order, so a graph is a function of its
+/// fragments, its summary and what that summary covers, and a deletion can rebuild exactly what a knowledge base
+/// without the deleted document holds.
 /// </summary>
 public sealed record GraphElement(
     GraphKey Key,
@@ -54,6 +55,15 @@ public sealed record GraphElement(
     string? Summary,
     bool Summarized)
 {
+    /// <summary>The fragments it was computed from, in chunk-id order (<see cref="GraphFragment.InSummary"/>: covered by <see cref="Summary"/>).</summary>
+    public IReadOnlyList<GraphFragment> Fragments { get; init; } = [];
+
+    /// <summary>
+    /// Its fragments, its summary and which fragments that summary covers, as one hash: a finalisation writes what it
+    /// computed only if this is still what the store holds (another job's merge or summary in between makes it stale).
+    /// </summary>
+    public string StateHash { get; init; } = "";
+
     /// <summary>
     /// Computes the element. With a summary, the items are the summary and the fragments it does not cover yet (LightRAG
     /// keeps a summary and appends what later documents say); without one, every distinct fragment.
@@ -71,6 +81,8 @@ public sealed record GraphElement(
             ? [summary!, .. ordered.Where(f => !f.InSummary).Select(f => f.Description).Distinct(StringComparer.Ordinal).Where(d => d != summary)]
             : ordered.Select(f => f.Description).Distinct(StringComparer.Ordinal).ToList();
         var description = items.Count == 1 ? items[0] : string.Join(GraphMergeRules.Separator, items);
+        var fragmentsHash = Hash(ordered);
+        var coverage = covered ? string.Join(',', ordered.Where(f => f.InSummary).Select(f => f.ChunkId)) + "\u0001" + summary : "";
         return new GraphElement(
             key,
             type,
@@ -80,17 +92,53 @@ public sealed record GraphElement(
             ordered.Sum(f => f.Weight),
             [.. ordered.Select(f => f.ChunkId).Distinct(StringComparer.Ordinal).Take(GraphMergeRules.MaxSourceIds)],
             ordered.Select(f => f.Description).Distinct(StringComparer.Ordinal).Count(),
-            Hash(ordered),
+            fragmentsHash,
             covered ? summary : null,
-            covered && items.Count == 1);
+            covered && items.Count == 1)
+        {
+            Fragments = ordered,
+            StateHash = Md5(fragmentsHash + "\u0002" + coverage),
+        };
     }
 
-    /// <summary>LightRAG's rule: from 8 items, or past 1,200 tokens joined, the model writes one description.</summary>
-    public bool NeedsSummary => Items.Count > 1 &&
-        (Items.Count >= GraphMergeRules.SummaryFragmentThreshold || GraphMergeRules.ApproximateTokens(Description) > GraphMergeRules.SummaryTokenThreshold);
+    /// <summary>
+    /// What a job's finalisation asks the model to summarise, given the chunks the job holds (null: nothing). LightRAG's
+    /// thresholds, counted per job so that what earlier documents said does not make a new one pay:
+    /// <list type="bullet">
+    /// <item>the job's own chunks give 8 distinct descriptions or more, some not yet summarised: the model summarises the
+    /// last summary (if any) with the job's descriptions it does not cover; descriptions other jobs left joined stay
+    /// joined after it;</item>
+    /// <item>the whole description joined passes 1,200 tokens: the model summarises all of it (this bounds what many
+    /// small contributions add up to).</item>
+    /// </list>
+    /// Neither depends on what other jobs are doing at the time, so two jobs at once end as the same two jobs one after
+    /// the other do. LightRAG counts every description the node holds (old ones included), so there a node mentioned a
+    /// few times in each of many documents is summarised again and again as the knowledge base grows.
+    /// </summary>
+    public SummaryPlan? SummaryFor(IReadOnlySet<string> jobChunks)
+    {
+        if (Items.Count <= 1)
+        {
+            return null;
+        }
+        if (GraphMergeRules.ApproximateTokens(Description) > GraphMergeRules.SummaryTokenThreshold)
+        {
+            return new SummaryPlan(Items, Fragments.Select(f => f.ChunkId).ToHashSet(StringComparer.Ordinal));
+        }
+        var own = Fragments.Where(f => jobChunks.Contains(f.ChunkId)).ToList();
+        if (own.Select(f => f.Description).Distinct(StringComparer.Ordinal).Count() < GraphMergeRules.SummaryFragmentThreshold)
+        {
+            return null;
+        }
+        var uncovered = own.Where(f => Summary is null || !f.InSummary).ToList();
+        List<string> items = [.. Summary is null ? [] : new[] { Summary },
+            .. uncovered.Select(f => f.Description).Distinct(StringComparer.Ordinal).Where(d => d != Summary)];
+        return items.Count > 1 ? new SummaryPlan(items, uncovered.Select(f => f.ChunkId).ToHashSet(StringComparer.Ordinal)) : null;
+    }
 
-    /// <summary>The element once <paramref name="summary"/> covers every fragment.</summary>
-    public GraphElement WithSummary(string summary) => this with { Description = summary, Items = [summary], Summary = summary, Summarized = true };
+    /// <summary>The element once <paramref name="summary"/> (of <paramref name="plan"/>'s items) covers the plan's fragments too.</summary>
+    public GraphElement WithSummary(string summary, SummaryPlan plan) =>
+        From(Key, [.. Fragments.Select(f => f with { InSummary = plan.CoveredChunks.Contains(f.ChunkId) || (Summary is not null && f.InSummary) })], summary)!;
 
     /// <summary>The text LightRAG embeds for it: <c>name\ndescription</c>, or <c>keywords\tsource\ntarget\ndescription</c>.</summary>
     public string VectorText => Key.IsEntity
@@ -116,6 +164,9 @@ public sealed record GraphElement(
 
     public static string Md5(string text) => Convert.ToHexStringLower(MD5.HashData(Encoding.UTF8.GetBytes(text)));
 }
+
+/// <summary>What a finalisation asks the model to summarise, and the fragments (by chunk id) the summary then covers.</summary>
+public sealed record SummaryPlan(IReadOnlyList<string> Items, IReadOnlySet<string> CoveredChunks);
 
 /// <summary>LightRAG's merge constants (v1.5 defaults).</summary>
 public static class GraphMergeRules

@@ -145,12 +145,45 @@ public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
     /// <summary>Source URIs named in a node's or edge's vector payload (LightRAG's <c>file_path</c>), at most this many.</summary>
     private const int MaxSourceUris = 20;
 
+    /// <summary>The chunks <paramref name="jobId"/> holds: the fragments its finalisation counts as its own.</summary>
+    public async Task<IReadOnlySet<string>> ChunksOfJobAsync(Guid jobId, CancellationToken cancellationToken) =>
+        await OnConnectionAsync(async (connection, _) =>
+        {
+            var chunks = new HashSet<string>(StringComparer.Ordinal);
+            await using var command = Command(connection, "SELECT DISTINCT chunk_id FROM job_chunks WHERE job_id = $1", jobId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) chunks.Add(reader.GetString(0));
+            return (IReadOnlySet<string>)chunks;
+        }, cancellationToken);
+
     /// <summary>
-    /// The last step of a finalisation batch, in one transaction under the batch's locks: each element whose fragments
-    /// are still those it was computed from is written (with its summary, marking the fragments it covers) and its vector
-    /// written or deleted through <paramref name="writeVectors"/>; an element that changed meanwhile is left to the job
-    /// whose merge changed it (that job's finalisation comes after). The batch's change records of
-    /// <paramref name="jobId"/> are removed, so a finalisation interrupted midway resumes where it stopped.
+    /// The jobs that hold any of <paramref name="chunkIds"/>, each with the ones it holds, in the order the jobs stored
+    /// their first chunk: the order a rebuild replays their finalisations in.
+    /// </summary>
+    public async Task<IReadOnlyList<IReadOnlySet<string>>> ClaimsInJobOrderAsync(IReadOnlyCollection<string> chunkIds, CancellationToken cancellationToken) =>
+        await OnConnectionAsync(async (connection, _) =>
+        {
+            var claims = new List<(Guid Job, DateTimeOffset First, HashSet<string> Chunks)>();
+            await using var command = Command(connection, """
+                SELECT c.job_id, (SELECT min(created_at) FROM job_chunks j WHERE j.job_id = c.job_id), array_agg(DISTINCT c.chunk_id)
+                FROM job_chunks c WHERE c.chunk_id = ANY($1) GROUP BY c.job_id
+                """, (object)chunkIds.ToArray());
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                claims.Add((reader.GetGuid(0), reader.GetFieldValue<DateTimeOffset>(1), reader.GetFieldValue<string[]>(2).ToHashSet(StringComparer.Ordinal)));
+            }
+            return (IReadOnlyList<IReadOnlySet<string>>)[.. claims.OrderBy(c => c.First).ThenBy(c => c.Job).Select(c => c.Chunks)];
+        }, cancellationToken);
+
+    /// <summary>
+    /// The last step of a finalisation batch, in one transaction under the batch's locks: each element whose state
+    /// (fragments, summary and what it covers) is still the one it was computed from is written (with its summary,
+    /// marking the fragments it covers) and its vector written or deleted through <paramref name="writeVectors"/>. An
+    /// element that changed meanwhile is left to the job whose merge changed it (that job's finalisation comes after),
+    /// unless it carried a summary only this job asks for (<see cref="FinalElement.RetryIfStale"/>): then this job's
+    /// change record stays, and its finalisation computes it again. The other change records of the batch are removed,
+    /// so a finalisation interrupted midway resumes where it stopped.
     /// </summary>
     /// <returns>The keys that were written (the others changed meanwhile).</returns>
     public async Task<IReadOnlyList<GraphKey>> ApplyAsync(Guid jobId, IReadOnlyList<FinalElement> batch,
@@ -158,39 +191,27 @@ public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
         await OnConnectionAsync(async (connection, transaction) =>
         {
             await LockAsync(connection, batch.Select(b => b.Key.LockName), cancellationToken);
-            var current = await CurrentHashesAsync(connection, [.. batch.Select(b => b.Key)], cancellationToken);
-            var fresh = batch.Where(b => current.GetValueOrDefault(b.Key) == b.Element?.FragmentsHash).ToList();
+            var current = await CurrentStatesAsync(connection, [.. batch.Select(b => b.Key)], cancellationToken);
+            var fresh = batch.Where(b => current.GetValueOrDefault(b.Key) == b.LoadedState).ToList();
 
             var now = time.GetUtcNow();
             foreach (var group in fresh.Where(f => f.Element is not null).GroupBy(f => f.Key.IsEntity))
             {
                 await UpsertAsync(connection, [.. group.Select(g => g.Element!)], now, cancellationToken, [.. group.Select(g => g.PointHash)]);
             }
-            await MarkSummarisedAsync(connection, [.. fresh.Where(f => f.Element is { Summarized: true }).Select(f => f.Key)], cancellationToken);
+            await WriteCoverageAsync(connection, [.. fresh.Select(f => f.Element).OfType<GraphElement>()], cancellationToken);
             await writeVectors(fresh);
 
+            var done = batch.Except(batch.Where(b => b.RetryIfStale).Except(fresh)).ToList();
             await using (var delete = Command(connection, """
                 DELETE FROM job_graph_changes c USING unnest($2::text[], $3::text[]) AS k(s, t)
                 WHERE c.job_id = $1 AND c.source_name = k.s AND c.target_name = k.t
-                """, jobId, batch.Select(b => b.Key.Source).ToArray(), batch.Select(b => b.Key.Target).ToArray()))
+                """, jobId, done.Select(b => b.Key.Source).ToArray(), done.Select(b => b.Key.Target).ToArray()))
             {
                 await delete.ExecuteNonQueryAsync(cancellationToken);
             }
             await transaction.CommitAsync(cancellationToken);
             return (IReadOnlyList<GraphKey>)[.. fresh.Select(f => f.Key)];
-        }, cancellationToken);
-
-    /// <summary>
-    /// Forgets the summaries of <paramref name="keys"/>, so their next finalisation rebuilds them from their remaining
-    /// fragments alone (a deletion must leave what a knowledge base without the deleted text would hold).
-    /// </summary>
-    public Task ForgetSummariesAsync(IReadOnlyCollection<GraphKey> keys, CancellationToken cancellationToken) =>
-        OnConnectionAsync(async (connection, transaction) =>
-        {
-            await LockAsync(connection, keys.Select(k => k.LockName), cancellationToken);
-            await ResetSummariesAsync(connection, keys, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            return 0;
         }, cancellationToken);
 
     /// <summary>The keys with every edge's endpoints added: they are nodes too (an endpoint nobody described is UNKNOWN).</summary>
@@ -344,21 +365,30 @@ public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
         }
     }
 
-    private static async Task MarkSummarisedAsync(NpgsqlConnection connection, IReadOnlyCollection<GraphKey> keys, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes which fragments each element's summary covers, as its <see cref="GraphElement.Fragments"/> flag them
+    /// (a replayed element may cover fewer than the store's flags said); only rows that change are touched.
+    /// </summary>
+    private static async Task WriteCoverageAsync(NpgsqlConnection connection, IReadOnlyCollection<GraphElement> elements, CancellationToken cancellationToken)
     {
-        var entities = keys.Where(k => k.IsEntity).Select(k => k.Source).ToArray();
-        if (entities.Length > 0)
+        var fragments = elements.SelectMany(e => e.Fragments.Select(f => (e.Key, f.ChunkId, f.InSummary))).DistinctBy(f => (f.Key, f.ChunkId)).ToList();
+        var entities = fragments.Where(c => c.Key.IsEntity).ToList();
+        if (entities.Count > 0)
         {
-            await ExecuteAsync(connection, "UPDATE graph_entity_fragments SET in_summary = true WHERE entity_name = ANY($1) AND NOT in_summary",
-                cancellationToken, (object)entities);
+            await ExecuteAsync(connection, """
+                UPDATE graph_entity_fragments f SET in_summary = k.covered FROM unnest($1::text[], $2::text[], $3::bool[]) AS k(n, c, covered)
+                WHERE f.entity_name = k.n AND f.chunk_id = k.c AND f.in_summary <> k.covered
+                """, cancellationToken, entities.Select(c => c.Key.Source).ToArray(), entities.Select(c => c.ChunkId).ToArray(),
+                entities.Select(c => c.InSummary).ToArray());
         }
-        var edges = keys.Where(k => !k.IsEntity).ToList();
+        var edges = fragments.Where(c => !c.Key.IsEntity).ToList();
         if (edges.Count > 0)
         {
             await ExecuteAsync(connection, """
-                UPDATE graph_relationship_fragments f SET in_summary = true FROM unnest($1::text[], $2::text[]) AS k(s, t)
-                WHERE f.source_name = k.s AND f.target_name = k.t AND NOT f.in_summary
-                """, cancellationToken, edges.Select(k => k.Source).ToArray(), edges.Select(k => k.Target).ToArray());
+                UPDATE graph_relationship_fragments f SET in_summary = k.covered FROM unnest($1::text[], $2::text[], $3::text[], $4::bool[]) AS k(s, t, c, covered)
+                WHERE f.source_name = k.s AND f.target_name = k.t AND f.chunk_id = k.c AND f.in_summary <> k.covered
+                """, cancellationToken, edges.Select(c => c.Key.Source).ToArray(), edges.Select(c => c.Key.Target).ToArray(),
+                edges.Select(c => c.ChunkId).ToArray(), edges.Select(c => c.InSummary).ToArray());
         }
     }
 
@@ -470,12 +500,12 @@ public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
         return (fragments.ToDictionary(f => f.Key, f => GraphElement.From(f.Key, f.Value, summaries.GetValueOrDefault(f.Key))), pointHashes);
     }
 
-    /// <summary>The fragments hash each key's row holds now (absent: no row).</summary>
-    private static async Task<Dictionary<GraphKey, string>> CurrentHashesAsync(NpgsqlConnection connection, IReadOnlyCollection<GraphKey> keys,
+    /// <summary>Each key's state now (<see cref="GraphElement.StateHash"/>; absent: nothing is left of it).</summary>
+    private static async Task<Dictionary<GraphKey, string>> CurrentStatesAsync(NpgsqlConnection connection, IReadOnlyCollection<GraphKey> keys,
         CancellationToken cancellationToken)
     {
         var (elements, _) = await ComputeAsync(connection, keys, cancellationToken);
-        return elements.Where(e => e.Value is not null).ToDictionary(e => e.Key, e => e.Value!.FragmentsHash);
+        return elements.Where(e => e.Value is not null).ToDictionary(e => e.Key, e => e.Value!.StateHash);
     }
 
     private static async Task UpsertAsync(NpgsqlConnection connection, IReadOnlyList<GraphElement> elements, DateTimeOffset now,
@@ -566,4 +596,10 @@ public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
 /// <summary>A node or edge as its job's finalisation leaves it, with the vector point that goes with it.</summary>
 /// <param name="Element">Null when nothing is left of it: its row and vector go.</param>
 /// <param name="PointHash">MD5 of the point's text and payload; the vector is written only when it differs from the stored one.</param>
-public sealed record FinalElement(GraphKey Key, GraphElement? Element, string? PointHash, string? PointText, string? PayloadJson, bool VectorChanged);
+/// <summary>
+/// A node or edge as a finalisation leaves it (null: removed), with its vector's text, payload and hash.
+/// <paramref name="LoadedState"/> is the state it was computed from; <paramref name="RetryIfStale"/>: it carries a
+/// summary only this job's finalisation asks for, so if that state changed meanwhile this job computes it again.
+/// </summary>
+public sealed record FinalElement(GraphKey Key, GraphElement? Element, string? PointHash, string? PointText, string? PayloadJson, bool VectorChanged,
+    string? LoadedState, bool RetryIfStale);
