@@ -172,9 +172,10 @@ public sealed partial class JobFinalizer(
 
     /// <summary>
     /// The model's summary of <paramref name="plan"/>'s items. A summary call that fails (the model erred or timed out)
-    /// is tried again; if it keeps failing, null: the joined descriptions (LightRAG's short form) stay for a later job to
-    /// summarise, since a summary must not keep the job from ending. An outage is not such a failure: it is waited out
-    /// by the caller.
+    /// is tried again; if it keeps failing, null: the joined descriptions (LightRAG's short form) stay, since a summary
+    /// must not keep the job from ending. A later finalisation asks again when it replays the node (one without a
+    /// summary is replayed), and the 1,200-token bound catches the rest. An outage is not such a failure: it is waited
+    /// out by the caller.
     /// </summary>
     private async Task<string?> SummaryAsync(GraphElement element, SummaryPlan plan, CancellationToken cancellationToken)
     {
