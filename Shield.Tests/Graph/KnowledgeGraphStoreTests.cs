@@ -291,16 +291,46 @@ public sealed class KnowledgeGraphStoreTests(ShieldStackFixture stack)
         Assert.Equal($"{name}\n{expected}", (await EntityVectorAsync(name))!.Value.Content);
     }
 
-    private sealed class CountingSummarizer : IDescriptionSummarizer
+    [Fact]
+    public async Task A_summary_a_job_owes_is_computed_again_when_another_job_changes_the_node_while_it_is_being_written()
+    {
+        var name = N("Statistical Society");
+        var (first, owing, other) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        for (var i = 0; i < 16; i++)
+        {
+            await MergeAsync(new ChunkGraph($"chunk-o{i:D2}-{_run}", [Entity(name, "organization", $"Fact {i}.")], []), i < 8 ? first : owing);
+            if (i == 7) await FinalizeAsync(new CountingSummarizer(), first);
+        }
+
+        // While the owing job's summary is being made, another job's chunk adds a description: what it computed is
+        // stale. That job's own finalisation would not summarise the owing job's 8 (not its own), so the owing job
+        // computes the node again instead of leaving it.
+        var summarizer = new CountingSummarizer(onFirstCall: () => MergeAsync(
+            new ChunkGraph($"chunk-o99-{_run}", [Entity(name, "organization", "A late fact.")], []), other));
+        var result = await FinalizeAsync(summarizer, owing);
+        await FinalizeAsync(new CountingSummarizer(), other);
+
+        Assert.Equal(2, summarizer.Calls);
+        Assert.Equal(1, result.Summarised);
+        var expected = $"summary of {name} from 9 fragments{GraphMergeRules.Separator}A late fact.";
+        Assert.Equal(expected, (await EntityAsync(name))!.Description);
+        Assert.Equal($"{name}\n{expected}", (await EntityVectorAsync(name))!.Value.Content);
+    }
+
+    /// <summary>Answers "summary of … from N fragments" and counts the calls; <paramref name="onFirstCall"/> runs inside the first.</summary>
+    private sealed class CountingSummarizer(Func<Task>? onFirstCall = null) : IDescriptionSummarizer
     {
         private int _calls;
         public int Calls => _calls;
         public string Description => "test";
 
-        public Task<string> SummarizeAsync(string subject, IReadOnlyList<string> fragments, CancellationToken cancellationToken)
+        public async Task<string> SummarizeAsync(string subject, IReadOnlyList<string> fragments, CancellationToken cancellationToken)
         {
-            Interlocked.Increment(ref _calls);
-            return Task.FromResult($"summary of {subject} from {fragments.Count} fragments");
+            if (Interlocked.Increment(ref _calls) == 1 && onFirstCall is not null)
+            {
+                await onFirstCall();
+            }
+            return $"summary of {subject} from {fragments.Count} fragments";
         }
     }
 

@@ -89,7 +89,6 @@ public sealed partial class JobFinalizer(
                 ? ReplayAsync(l.Element, claims, cancellationToken)
                 : SummariseAsync(l.Element, ownChunks ?? new HashSet<string>(), cancellationToken)));
         }
-        var summarised = elements.Where((e, i) => !ReferenceEquals(e, loaded[i].Element)).Count();
 
         var final = new List<FinalElement>(loaded.Count);
         for (var i = 0; i < loaded.Count; i++)
@@ -131,6 +130,7 @@ public sealed partial class JobFinalizer(
                 new KeyValuePair<string, object?>("summarised", element.Element!.Summarized));
         }
         var retries = final.Count(f => f.RetryIfStale && !writtenSet.Contains(f.Key));
+        var summarised = final.Count(f => f.RetryIfStale && writtenSet.Contains(f.Key));
         return (new FinalizationResult(written.Count, summarised, toEmbed.Count,
             final.Count(f => f.Element is null && writtenSet.Contains(f.Key)), keys.Count - written.Count), retries);
     }
