@@ -68,6 +68,9 @@ public sealed partial class JobFinalizer(
         return total;
     }
 
+    /// <summary>A rebuild's own chunks: it holds none (every node it could summarise is replayed instead).</summary>
+    private static readonly IReadOnlySet<string> NoChunks = new HashSet<string>();
+
     /// <summary>How long a finalisation waits before computing again nodes that other jobs kept changing under it.</summary>
     private static readonly TimeSpan RetryPause = TimeSpan.FromMilliseconds(200);
 
@@ -87,7 +90,7 @@ public sealed partial class JobFinalizer(
                 [.. replayed.SelectMany(e => e!.Fragments.Select(f => f.ChunkId)).Distinct()], cancellationToken);
             elements = await Task.WhenAll(loaded.Select(l => Replayed(l.Element)
                 ? ReplayAsync(l.Element, claims, cancellationToken)
-                : SummariseAsync(l.Element, ownChunks ?? new HashSet<string>(), cancellationToken)));
+                : SummariseAsync(l.Element, ownChunks ?? NoChunks, cancellationToken)));
         }
 
         var final = new List<FinalElement>(loaded.Count);

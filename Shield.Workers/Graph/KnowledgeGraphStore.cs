@@ -202,7 +202,8 @@ public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
             await WriteCoverageAsync(connection, [.. fresh.Select(f => f.Element).OfType<GraphElement>()], cancellationToken);
             await writeVectors(fresh);
 
-            var done = batch.Except(batch.Where(b => b.RetryIfStale).Except(fresh)).ToList();
+            var freshKeys = fresh.Select(f => f.Key).ToHashSet();
+            var done = batch.Where(b => !b.RetryIfStale || freshKeys.Contains(b.Key)).ToList();
             await using (var delete = Command(connection, """
                 DELETE FROM job_graph_changes c USING unnest($2::text[], $3::text[]) AS k(s, t)
                 WHERE c.job_id = $1 AND c.source_name = k.s AND c.target_name = k.t
@@ -596,10 +597,7 @@ public sealed class KnowledgeGraphStore(ShieldDbContext db, TimeProvider time)
 /// <summary>A node or edge as its job's finalisation leaves it, with the vector point that goes with it.</summary>
 /// <param name="Element">Null when nothing is left of it: its row and vector go.</param>
 /// <param name="PointHash">MD5 of the point's text and payload; the vector is written only when it differs from the stored one.</param>
-/// <summary>
-/// A node or edge as a finalisation leaves it (null: removed), with its vector's text, payload and hash.
-/// <paramref name="LoadedState"/> is the state it was computed from; <paramref name="RetryIfStale"/>: it carries a
-/// summary only this job's finalisation asks for, so if that state changed meanwhile this job computes it again.
-/// </summary>
+/// <param name="LoadedState">The <see cref="GraphElement.StateHash"/> it was computed from (null: nothing was there).</param>
+/// <param name="RetryIfStale">It carries a summary this finalisation made: if the state changed meanwhile, this job computes it again.</param>
 public sealed record FinalElement(GraphKey Key, GraphElement? Element, string? PointHash, string? PointText, string? PayloadJson, bool VectorChanged,
     string? LoadedState, bool RetryIfStale);
