@@ -14,6 +14,10 @@ public sealed class ShieldDbContext(DbContextOptions<ShieldDbContext> options) :
     public DbSet<GraphRelationshipRow> GraphRelationships => Set<GraphRelationshipRow>();
     public DbSet<GraphRelationshipFragmentRow> GraphRelationshipFragments => Set<GraphRelationshipFragmentRow>();
     public DbSet<JobGraphChangeRow> JobGraphChanges => Set<JobGraphChangeRow>();
+    public DbSet<GraphElementStateRow> GraphElementStates => Set<GraphElementStateRow>();
+    public DbSet<GraphDescriptionRow> GraphDescriptions => Set<GraphDescriptionRow>();
+    public DbSet<GraphEntityTypeRow> GraphEntityTypes => Set<GraphEntityTypeRow>();
+    public DbSet<GraphRelationshipKeywordRow> GraphRelationshipKeywords => Set<GraphRelationshipKeywordRow>();
     public DbSet<ModelCacheEntryRow> ModelCache => Set<ModelCacheEntryRow>();
     public DbSet<DocumentRow> Documents => Set<DocumentRow>();
     public DbSet<DocumentJobRow> DocumentJobs => Set<DocumentJobRow>();
@@ -86,7 +90,7 @@ public sealed class ShieldDbContext(DbContextOptions<ShieldDbContext> options) :
             entity.Property(e => e.Description).HasColumnName("description");
             entity.Property(e => e.SourceChunkIds).HasColumnName("source_chunk_ids");
             entity.Property(e => e.FragmentCount).HasColumnName("fragment_count");
-            entity.Property(e => e.FragmentsHash).HasColumnName("fragments_hash").HasMaxLength(32);
+            entity.Property(e => e.ViewHash).HasColumnName("view_hash").HasMaxLength(32);
             entity.Property(e => e.Summarized).HasColumnName("summarized");
             entity.Property(e => e.Summary).HasColumnName("summary");
             entity.Property(e => e.PointHash).HasColumnName("point_hash").HasMaxLength(32);
@@ -98,10 +102,10 @@ public sealed class ShieldDbContext(DbContextOptions<ShieldDbContext> options) :
             fragment.ToTable("graph_entity_fragments");
             fragment.HasKey(f => new { f.EntityName, f.ChunkId });
             fragment.Property(f => f.EntityName).HasColumnName("entity_name").HasMaxLength(256);
-            fragment.Property(f => f.ChunkId).HasColumnName("chunk_id").HasMaxLength(64);
+            // Chunk ids compare bytewise ("C") in every database, so the graph lists them in the order C# does (ordinal).
+            fragment.Property(f => f.ChunkId).HasColumnName("chunk_id").HasMaxLength(64).UseCollation("C");
             fragment.Property(f => f.EntityType).HasColumnName("entity_type").HasMaxLength(64);
             fragment.Property(f => f.Description).HasColumnName("description");
-            fragment.Property(f => f.InSummary).HasColumnName("in_summary");
             fragment.Property(f => f.CreatedAt).HasColumnName("created_at");
             fragment.HasIndex(f => f.ChunkId);
         });
@@ -117,7 +121,7 @@ public sealed class ShieldDbContext(DbContextOptions<ShieldDbContext> options) :
             relationship.Property(r => r.Weight).HasColumnName("weight");
             relationship.Property(r => r.SourceChunkIds).HasColumnName("source_chunk_ids");
             relationship.Property(r => r.FragmentCount).HasColumnName("fragment_count");
-            relationship.Property(r => r.FragmentsHash).HasColumnName("fragments_hash").HasMaxLength(32);
+            relationship.Property(r => r.ViewHash).HasColumnName("view_hash").HasMaxLength(32);
             relationship.Property(r => r.Summarized).HasColumnName("summarized");
             relationship.Property(r => r.Summary).HasColumnName("summary");
             relationship.Property(r => r.PointHash).HasColumnName("point_hash").HasMaxLength(32);
@@ -131,13 +135,15 @@ public sealed class ShieldDbContext(DbContextOptions<ShieldDbContext> options) :
             fragment.HasKey(f => new { f.SourceName, f.TargetName, f.ChunkId });
             fragment.Property(f => f.SourceName).HasColumnName("source_name").HasMaxLength(256);
             fragment.Property(f => f.TargetName).HasColumnName("target_name").HasMaxLength(256);
-            fragment.Property(f => f.ChunkId).HasColumnName("chunk_id").HasMaxLength(64);
+            fragment.Property(f => f.ChunkId).HasColumnName("chunk_id").HasMaxLength(64).UseCollation("C");
             fragment.Property(f => f.Keywords).HasColumnName("keywords");
             fragment.Property(f => f.Description).HasColumnName("description");
             fragment.Property(f => f.Weight).HasColumnName("weight");
-            fragment.Property(f => f.InSummary).HasColumnName("in_summary");
             fragment.Property(f => f.CreatedAt).HasColumnName("created_at");
             fragment.HasIndex(f => f.ChunkId);
+            // A node's first source chunks when only edges describe it (LightRAG's UNKNOWN endpoint), read in chunk order.
+            fragment.HasIndex(f => new { f.SourceName, f.ChunkId });
+            fragment.HasIndex(f => new { f.TargetName, f.ChunkId });
         });
 
         modelBuilder.Entity<JobGraphChangeRow>(change =>
@@ -147,6 +153,62 @@ public sealed class ShieldDbContext(DbContextOptions<ShieldDbContext> options) :
             change.Property(c => c.JobId).HasColumnName("job_id");
             change.Property(c => c.SourceName).HasColumnName("source_name").HasMaxLength(256);
             change.Property(c => c.TargetName).HasColumnName("target_name").HasMaxLength(256);
+            change.Property(c => c.VectorPending).HasColumnName("vector_pending");
+            change.Property(c => c.PointHash).HasColumnName("point_hash").HasMaxLength(32);
+            change.Property(c => c.PointText).HasColumnName("point_text");
+            change.Property(c => c.PointPayload).HasColumnName("point_payload");
+        });
+
+        modelBuilder.Entity<GraphElementStateRow>(state =>
+        {
+            state.ToTable("graph_element_states");
+            state.HasKey(s => new { s.SourceName, s.TargetName });
+            state.Property(s => s.SourceName).HasColumnName("source_name").HasMaxLength(256);
+            state.Property(s => s.TargetName).HasColumnName("target_name").HasMaxLength(256);
+            state.Property(s => s.Version).HasColumnName("version");
+            state.Property(s => s.Fragments).HasColumnName("fragments");
+            state.Property(s => s.EndpointFragments).HasColumnName("endpoint_fragments");
+            state.Property(s => s.Descriptions).HasColumnName("descriptions");
+            state.Property(s => s.EndpointDescriptions).HasColumnName("endpoint_descriptions");
+            state.Property(s => s.Weight).HasColumnName("weight").HasColumnType("numeric");
+            state.Property(s => s.NeedsReplay).HasColumnName("needs_replay");
+        });
+
+        modelBuilder.Entity<GraphDescriptionRow>(description =>
+        {
+            description.ToTable("graph_descriptions");
+            description.HasKey(d => new { d.SourceName, d.TargetName, d.Kind, d.DescriptionHash });
+            description.Property(d => d.SourceName).HasColumnName("source_name").HasMaxLength(256);
+            description.Property(d => d.TargetName).HasColumnName("target_name").HasMaxLength(256);
+            description.Property(d => d.Kind).HasColumnName("kind");
+            description.Property(d => d.DescriptionHash).HasColumnName("description_hash");
+            description.Property(d => d.Description).HasColumnName("description");
+            description.Property(d => d.Fragments).HasColumnName("fragments");
+            description.Property(d => d.FirstChunkId).HasColumnName("first_chunk_id").HasMaxLength(64).UseCollation("C");
+            description.Property(d => d.Covered).HasColumnName("covered");
+            // What a finalisation lists after the summary: the uncovered descriptions, in chunk order, without the covered history.
+            description.HasIndex(d => new { d.SourceName, d.TargetName, d.Kind, d.FirstChunkId })
+                .HasDatabaseName("IX_graph_descriptions_uncovered").HasFilter("NOT covered");
+        });
+
+        modelBuilder.Entity<GraphEntityTypeRow>(type =>
+        {
+            type.ToTable("graph_entity_types");
+            type.HasKey(t => new { t.EntityName, t.EntityType });
+            type.Property(t => t.EntityName).HasColumnName("entity_name").HasMaxLength(256);
+            type.Property(t => t.EntityType).HasColumnName("entity_type").HasMaxLength(64);
+            type.Property(t => t.Fragments).HasColumnName("fragments");
+            type.Property(t => t.FirstChunkId).HasColumnName("first_chunk_id").HasMaxLength(64).UseCollation("C");
+        });
+
+        modelBuilder.Entity<GraphRelationshipKeywordRow>(keyword =>
+        {
+            keyword.ToTable("graph_relationship_keywords");
+            keyword.HasKey(k => new { k.SourceName, k.TargetName, k.Keyword });
+            keyword.Property(k => k.SourceName).HasColumnName("source_name").HasMaxLength(256);
+            keyword.Property(k => k.TargetName).HasColumnName("target_name").HasMaxLength(256);
+            keyword.Property(k => k.Keyword).HasColumnName("keyword");
+            keyword.Property(k => k.Fragments).HasColumnName("fragments");
         });
 
         modelBuilder.Entity<ModelCacheEntryRow>(entry =>

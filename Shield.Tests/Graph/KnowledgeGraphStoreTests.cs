@@ -13,7 +13,8 @@ namespace Shield.Tests.Graph;
 
 /// <summary>
 /// LightRAG's merge rules on the real PostgreSQL graph tables, including many concurrent merges, and a job's finalisation
-/// (summaries and vectors once per job) on top of them.
+/// (summaries and vectors once per job) on top of them. A merge keeps each node's working state; what the rules make of
+/// it is published by the job's finalisation, so the tests read a node after finalising.
 /// </summary>
 [Collection(StackCollection.Name)]
 public sealed class KnowledgeGraphStoreTests(ShieldStackFixture stack)
@@ -80,6 +81,7 @@ public sealed class KnowledgeGraphStoreTests(ShieldStackFixture stack)
         await MergeAsync(new ChunkGraph("chunk-a" + _run, [Entity(ada, "person", "Ada wrote the first program.")], []));
         await MergeAsync(new ChunkGraph("chunk-b" + _run, [Entity(ada, "person", "Ada worked with Babbage.")], []));
         await MergeAsync(new ChunkGraph("chunk-c" + _run, [Entity(ada, "concept", "Ada worked with Babbage.")], []));
+        await FinalizeAsync(new CountingSummarizer());
 
         var node = (await EntityAsync(ada))!;
         Assert.Equal("person", node.EntityType);
@@ -99,10 +101,13 @@ public sealed class KnowledgeGraphStoreTests(ShieldStackFixture stack)
             [new RelationMention(ada, babbage, ["collaboration"], "They worked on the Analytical Engine.", 1.0)]);
         await MergeAsync(new ChunkGraph("chunk-other" + _run, [Entity(ada, "person", "Wrote notes.")], []));
         await MergeAsync(chunk);
+        await FinalizeAsync(new CountingSummarizer());
         var before = (await EntityAsync(ada), await EntityAsync(babbage), await RelationshipAsync(ada, babbage));
 
-        await MergeAsync(chunk);
-        await MergeAsync(chunk);
+        var again = Guid.NewGuid();
+        await MergeAsync(chunk, again);
+        await MergeAsync(chunk, again);
+        Assert.Equal(0, (await FinalizeAsync(new CountingSummarizer(), again)).Embedded);
         var after = (await EntityAsync(ada), await EntityAsync(babbage), await RelationshipAsync(ada, babbage));
 
         Assert.Equal(Snapshot(before.Item1!), Snapshot(after.Item1!));
@@ -129,11 +134,11 @@ public sealed class KnowledgeGraphStoreTests(ShieldStackFixture stack)
         var again = Guid.NewGuid();
         await MergeAsync(new ChunkGraph("chunk-x" + _run, [Entity(kept, "artifact", "A general-purpose machine.")], []), again);
 
+        // The next finalisation removes what no chunk mentions any more with its vector, and re-embeds what changed.
+        var result = await FinalizeAsync(new CountingSummarizer(), again);
         Assert.Null(await EntityAsync(dropped));
         Assert.Null(await RelationshipAsync(kept, dropped));
         Assert.Equal("A general-purpose machine.", (await EntityAsync(kept))!.Description);
-        // The next finalisation removes the vector of what no chunk mentions any more, and re-embeds what changed.
-        var result = await FinalizeAsync(new CountingSummarizer(), again);
         Assert.Null(await EntityVectorAsync(dropped));
         Assert.Equal($"{kept}\nA general-purpose machine.", (await EntityVectorAsync(kept))!.Value.Content);
         Assert.Equal(2, result.Removed); // the dropped node and the edge
@@ -148,6 +153,7 @@ public sealed class KnowledgeGraphStoreTests(ShieldStackFixture stack)
             [new RelationMention(a, b, ["work", "codebreaking"], "Turing worked at Bletchley Park.", 1.0)]));
         await MergeAsync(new ChunkGraph("chunk-2" + _run, [],
             [new RelationMention(b, a, ["enigma", "work"], "Bletchley Park is where Turing broke Enigma.", 2.0)]));
+        await FinalizeAsync(new CountingSummarizer());
 
         var edge = (await RelationshipAsync(a, b))!;
         Assert.Equal(3.0, edge.Weight);
@@ -163,12 +169,16 @@ public sealed class KnowledgeGraphStoreTests(ShieldStackFixture stack)
         var b = N("COBOL");
         await MergeAsync(new ChunkGraph("chunk-u1" + _run, [Entity(a, "person", "Rear admiral.")],
             [new RelationMention(a, b, ["design"], "Hopper shaped COBOL.", 1.0)]));
+        await FinalizeAsync(new CountingSummarizer());
         Assert.Equal(GraphMergeRules.UnknownType, (await EntityAsync(b))!.EntityType);
         Assert.Equal("Hopper shaped COBOL.", (await EntityAsync(b))!.Description);
 
-        await MergeAsync(new ChunkGraph("chunk-u2" + _run, [Entity(b, "artifact", "A business language.")], []));
+        var described = Guid.NewGuid();
+        await MergeAsync(new ChunkGraph("chunk-u2" + _run, [Entity(b, "artifact", "A business language.")], []), described);
+        await FinalizeAsync(new CountingSummarizer(), described);
 
         Assert.Equal("artifact", (await EntityAsync(b))!.EntityType);
+        Assert.Equal("A business language.", (await EntityAsync(b))!.Description);
     }
 
     [Fact]
@@ -181,15 +191,21 @@ public sealed class KnowledgeGraphStoreTests(ShieldStackFixture stack)
 
         await Task.WhenAll(merges);
 
-        var node = (await EntityAsync(hub))!;
-        Assert.Equal(24, node.SourceChunkIds.Length);
-        Assert.Equal(24, node.FragmentCount);
-        Assert.False(node.Summarized, "merges never call the model");
+        // Every merge counted (no update lost), nothing summarised or published yet: merges never call the model.
+        Assert.Null(await EntityAsync(hub));
+        await using (var db = NewContext())
+        {
+            var state = await db.GraphElementStates.AsNoTracking().SingleAsync(s => s.SourceName == hub && s.TargetName == "");
+            Assert.Equal((24, 24, 24), (state.Fragments, state.Descriptions, state.EndpointFragments));
+        }
 
         var summarizer = new CountingSummarizer();
         await FinalizeAsync(summarizer);
+        var node = (await EntityAsync(hub))!;
+        Assert.Equal(24, node.SourceChunkIds.Length);
+        Assert.Equal(24, node.FragmentCount);
         Assert.Equal(1, summarizer.Calls);
-        Assert.True((await EntityAsync(hub))!.Summarized, "24 fragments pass the summary threshold of 8");
+        Assert.True(node.Summarized, "24 fragments pass the summary threshold of 8");
     }
 
     [Fact]

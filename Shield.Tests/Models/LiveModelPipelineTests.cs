@@ -185,7 +185,7 @@ public sealed class LiveModelPipelineTests(LiveModelStackFixture stack)
         Assert.Equal(summary, node.GetProperty("description").GetString());
         Assert.Equal(16, node.GetProperty("source_chunk_ids").GetArrayLength());
         Assert.Equal(16, await stack.ScalarAsync(
-            "SELECT count(*) FROM graph_entity_fragments WHERE entity_name = @n AND in_summary", ("n", shared)));
+            "SELECT coalesce(sum(fragments), 0) FROM graph_descriptions WHERE source_name = @n AND target_name = '' AND covered", ("n", shared)));
         Assert.Equal(1, await stack.ScalarAsync(
             "SELECT count(*) FROM vectors WHERE collection = 'entities' AND payload->>'entity_name' = @n AND content = @c",
             ("n", shared), ("c", $"{shared}\n{summary}")));

@@ -23,15 +23,18 @@ public sealed class FinalizationOptions
 public sealed record FinalizationResult(int Elements, int Summarised, int Embedded, int Removed, int Stale);
 
 /// <summary>
-/// A job's last step, once all its chunks are done: every node and edge its chunks changed is summarised (where
-/// <see cref="GraphElement.SummaryFor"/> asks: the job's own chunks give 8 descriptions or more, or the whole is too
-/// long joined) and embedded once, and its vector written, in batches (one embedding call and one vector write per
-/// collection per batch). At-least-once and idempotent: each batch is forgotten as done in the same transaction that
-/// writes it, so a process killed midway leaves the rest for the next delivery, and a repeat finds nothing to redo
-/// (summaries and embeddings also come from the model cache). A node another job changed meanwhile is left to that
-/// job's finalisation, which comes after its change, unless this job owes it a summary: then this job computes it
-/// again. A deletion's finalisation (<see cref="RebuildAsync"/>) replays, for each node it changed, the summaries of
-/// the jobs still holding its chunks, in their order, so a deletion leaves what those jobs alone would have left.
+/// A job's last step, once all its chunks are done: every node and edge its chunks changed is composed from its working
+/// state (what the merges kept: counts, the first source chunks, the descriptions no summary covers), summarised where
+/// <see cref="ElementDescriptions.SummaryFor"/> asks (the job's own chunks give 8 descriptions or more, or the whole is
+/// too long joined), embedded once and published, in batches (one embedding call and one vector write per collection
+/// per batch). The work is in proportion to what the job changed, not to the history of the nodes it touched. At-least-
+/// once and idempotent: each batch is published and forgotten in one transaction and its vectors written right after
+/// under their own locks, so a process killed midway leaves the rest for the next delivery, and a repeat finds nothing
+/// to redo (summaries and embeddings also come from the model cache). A node another job changed meanwhile is left to
+/// that job's finalisation, which comes after its change, unless this job owes it a summary: then this job computes it
+/// again. A node a removed fragment or a failed summary marked, and every node a deletion's finalisation
+/// (<see cref="RebuildAsync"/>) touches, is rebuilt from all its fragments instead, replaying the summaries of the jobs
+/// still holding them in their order, so a deletion leaves what those jobs alone would have left.
 /// </summary>
 public sealed partial class JobFinalizer(
     KnowledgeGraphStore graph,
@@ -51,81 +54,98 @@ public sealed partial class JobFinalizer(
 
     private async Task<FinalizationResult> RunAsync(Guid jobId, bool rebuild, CancellationToken cancellationToken)
     {
+        // Vectors an earlier delivery published but did not live to write.
+        await WriteVectorsAsync(jobId, await graph.PendingVectorsAsync(jobId, cancellationToken), [], cancellationToken);
+
         var total = new FinalizationResult(0, 0, 0, 0, 0);
-        var ownChunks = rebuild ? null : await graph.ChunksOfJobAsync(jobId, cancellationToken);
-        while (await graph.PendingChangesAsync(jobId, options.Value.BatchSize, cancellationToken) is { Count: > 0 } keys)
+        var own = rebuild ? JobDescriptions.None : await graph.JobDescriptionsAsync(jobId, cancellationToken);
+        GraphKey? after = null;
+        var retriedInPass = 0;
+        while (true)
         {
-            var (step, retries) = await FinalizeBatchAsync(jobId, keys, ownChunks, cancellationToken);
+            var keys = await graph.PendingChangesAsync(jobId, after, options.Value.BatchSize, cancellationToken);
+            if (keys.Count == 0)
+            {
+                if (after is null) break;
+                // A pass is over; what is left are nodes this job owes a summary that other jobs kept changing under it.
+                if (retriedInPass > 0) await Task.Delay(RetryPause, cancellationToken);
+                (after, retriedInPass) = (null, 0);
+                continue;
+            }
+            var (step, retries) = await FinalizeBatchAsync(jobId, keys, own, rebuild, cancellationToken);
             total = new FinalizationResult(total.Elements + step.Elements, total.Summarised + step.Summarised,
                 total.Embedded + step.Embedded, total.Removed + step.Removed, total.Stale + step.Stale - retries);
-            if (retries == keys.Count)
-            {
-                // Every node of the step is being changed by another job right now: give its merges a moment.
-                await Task.Delay(RetryPause, cancellationToken);
-            }
+            retriedInPass += retries;
+            after = keys[^1];
         }
         LogFinalized(jobId, total.Elements, total.Summarised, total.Embedded, total.Removed, total.Stale);
         return total;
     }
 
-    /// <summary>A rebuild's own chunks: it holds none (every node it could summarise is replayed instead).</summary>
-    private static readonly IReadOnlySet<string> NoChunks = new HashSet<string>();
-
     /// <summary>How long a finalisation waits before computing again nodes that other jobs kept changing under it.</summary>
     private static readonly TimeSpan RetryPause = TimeSpan.FromMilliseconds(200);
 
     private async Task<(FinalizationResult Step, int Retries)> FinalizeBatchAsync(Guid jobId, IReadOnlyList<GraphKey> keys,
-        IReadOnlySet<string>? ownChunks, CancellationToken cancellationToken)
+        JobDescriptions own, bool rebuild, CancellationToken cancellationToken)
     {
         var loaded = await graph.LoadAsync(keys, cancellationToken);
+        var rebuilt = loaded.Where(l => l.State.Exists && (rebuild || l.State.NeedsReplay)).Select(l => l.State.Key).ToList();
+        var fragments = rebuilt.Count == 0 ? new Dictionary<GraphKey, ElementAggregates>() : await graph.FragmentsAsync(rebuilt, cancellationToken);
 
-        GraphElement?[] elements;
+        (GraphElement? Element, IReadOnlyList<Guid> Covers, (ElementAggregates, IReadOnlySet<Guid>)? Rebuilt, bool Owed, bool Failed)[] composed;
         using (PipelineStage.Start("summarize"))
         {
-            // A node without a summary (never summarised, or its summary invalidated by a deletion or a changed chunk) is
-            // replayed from the jobs that hold its chunks; one with a summary takes what this job adds.
-            bool Replayed(GraphElement? e) => e is { Items.Count: > 1 } && (ownChunks is null || e.Summary is null);
-            var replayed = loaded.Select(l => l.Element).Where(Replayed).ToList();
-            var claims = replayed.Count == 0 ? [] : await graph.ClaimsInJobOrderAsync(
-                [.. replayed.SelectMany(e => e!.Fragments.Select(f => f.ChunkId)).Distinct()], cancellationToken);
-            elements = await Task.WhenAll(loaded.Select(l => Replayed(l.Element)
-                ? ReplayAsync(l.Element, claims, cancellationToken)
-                : SummariseAsync(l.Element, ownChunks ?? NoChunks, cancellationToken)));
+            var summarised = fragments.Values.Where(a => ElementAggregates.DescriptionsOf(a.Describing).Count > 1).ToList();
+            var claims = summarised.Count == 0 ? [] : await graph.ClaimsInJobOrderAsync(
+                [.. summarised.SelectMany(a => a.Describing.Select(f => f.ChunkId)).Distinct()], cancellationToken);
+            composed = await Task.WhenAll(loaded.Select(l => fragments.TryGetValue(l.State.Key, out var aggregates)
+                ? RebuildAsync(l.State, aggregates, claims, cancellationToken)
+                : SummariseAsync(l.State, own.Of(l.State.Key, l.State.DescribingKind), cancellationToken)));
         }
 
         var final = new List<FinalElement>(loaded.Count);
         for (var i = 0; i < loaded.Count; i++)
         {
-            var (key, before, storedHash, uris) = loaded[i];
-            // A node this step summarised is owed: if another job changed it meanwhile, this job computes it again.
-            var owed = !ReferenceEquals(elements[i], before);
-            if (elements[i] is not { } element)
+            var (state, publishedPoint, publishedView, uris) = loaded[i];
+            var (element, covers, rebuiltAggregates, owed, failed) = composed[i];
+            if (element is null)
             {
-                final.Add(new FinalElement(key, null, null, null, null, VectorChanged: true, before?.StateHash, owed));
+                // Nothing is left of it: its row and working state go, and its vector if one was ever written.
+                var published = publishedPoint is not null || publishedView is not null;
+                final.Add(new FinalElement(state.Key, state.Version, null, null, published, state.DescribingKind, [], null, false,
+                    published ? new PendingVector(state.Key, null, null, null) : null, owed));
                 continue;
             }
             var (text, payload) = Point(element, uris);
-            var hash = GraphElement.Md5(text + "\u0001" + payload);
-            final.Add(new FinalElement(key, element, hash, text, payload, VectorChanged: hash != storedHash, before?.StateHash, owed));
+            var hash = GraphMergeRules.Md5(text + "\u0001" + payload);
+            final.Add(new FinalElement(state.Key, state.Version, element, hash,
+                Publish: element.ViewHash != publishedView || hash != publishedPoint,
+                state.DescribingKind, covers, rebuiltAggregates, failed,
+                hash != publishedPoint ? new PendingVector(state.Key, hash, text, payload) : null, owed));
         }
 
-        var toEmbed = final.Where(f => f.Element is not null && f.VectorChanged).ToList();
+        var toEmbed = final.Where(f => f.Vector?.Text is not null).ToList();
         var embedded = new Dictionary<GraphKey, ReadOnlyMemory<float>>();
         if (toEmbed.Count > 0)
         {
             using (PipelineStage.Start("embed"))
             {
-                var generated = await embeddings.GenerateAsync(toEmbed.Select(f => f.PointText!), cancellationToken: cancellationToken);
+                var generated = await embeddings.GenerateAsync(toEmbed.Select(f => f.Vector!.Text!), cancellationToken: cancellationToken);
                 for (var i = 0; i < toEmbed.Count; i++) embedded[toEmbed[i].Key] = generated[i].Vector;
             }
         }
 
         IReadOnlyList<GraphKey> written;
-        using (PipelineStage.Start("write vectors"))
+        using (PipelineStage.Start("publish"))
         {
-            written = await graph.ApplyAsync(jobId, final, fresh => WriteVectorsAsync(fresh, embedded, cancellationToken), cancellationToken);
+            written = await graph.PublishAsync(jobId, final, cancellationToken);
         }
         var writtenSet = written.ToHashSet();
+        using (PipelineStage.Start("write vectors"))
+        {
+            await WriteVectorsAsync(jobId, [.. final.Where(f => writtenSet.Contains(f.Key) && f.Vector is not null).Select(f => f.Vector!)],
+                embedded, cancellationToken);
+        }
         foreach (var element in final.Where(f => writtenSet.Contains(f.Key) && f.Element is not null))
         {
             WorkerTelemetry.ElementsFinalized.Add(1,
@@ -133,66 +153,79 @@ public sealed partial class JobFinalizer(
                 new KeyValuePair<string, object?>("summarised", element.Element!.Summarized));
         }
         var retries = final.Count(f => f.RetryIfStale && !writtenSet.Contains(f.Key));
-        var summarised = final.Count(f => f.RetryIfStale && writtenSet.Contains(f.Key));
-        return (new FinalizationResult(written.Count, summarised, toEmbed.Count,
+        var summarisedCount = final.Count(f => f.RetryIfStale && writtenSet.Contains(f.Key));
+        return (new FinalizationResult(written.Count, summarisedCount, toEmbed.Count,
             final.Count(f => f.Element is null && writtenSet.Contains(f.Key)), keys.Count - written.Count), retries);
     }
 
-    /// <summary>The element with the summary its job's finalisation asks for, if any (<see cref="GraphElement.SummaryFor"/>).</summary>
-    private async Task<GraphElement?> SummariseAsync(GraphElement? element, IReadOnlySet<string> ownChunks, CancellationToken cancellationToken) =>
-        element?.SummaryFor(ownChunks) is { } plan && await SummaryAsync(element, plan, cancellationToken) is { } summary
-            ? element.WithSummary(summary, plan)
-            : element;
+    /// <summary>The element composed from its working state, with the summary its job's finalisation asks for, if any.</summary>
+    private async Task<(GraphElement?, IReadOnlyList<Guid>, (ElementAggregates, IReadOnlySet<Guid>)?, bool, bool)> SummariseAsync(
+        ElementState state, IReadOnlySet<Guid> ownDescriptions, CancellationToken cancellationToken)
+    {
+        var element = GraphElement.Compose(state);
+        if (element?.Descriptions.SummaryFor(ownDescriptions) is not { } plan)
+        {
+            return (element, [], null, false, false);
+        }
+        return await SummaryAsync(element.Key, plan, cancellationToken) is { } summary
+            ? (element.WithSummary(summary, plan), [.. plan.Covers], null, true, false)
+            : (element, [], null, false, true);
+    }
 
     /// <summary>
     /// The element as the jobs holding its chunks would have left it, finalising one after the other in the order they
-    /// stored their first chunk (each summary asked for again is the same request, answered from the model cache).
-    /// Returns the element itself when no summary is asked for.
+    /// stored their first chunk (each summary asked for again is the same request, answered from the model cache),
+    /// composed from all its fragments, whose aggregates are written back with it.
     /// </summary>
-    private async Task<GraphElement?> ReplayAsync(GraphElement? element, IReadOnlyList<IReadOnlySet<string>> claims, CancellationToken cancellationToken)
+    private async Task<(GraphElement?, IReadOnlyList<Guid>, (ElementAggregates, IReadOnlySet<Guid>)?, bool, bool)> RebuildAsync(
+        ElementState loaded, ElementAggregates aggregates, IReadOnlyList<IReadOnlySet<string>> claims, CancellationToken cancellationToken)
     {
-        if (element is null)
+        var describing = aggregates.Describing;
+        var (seen, covered, summary, failed) = (new HashSet<string>(StringComparer.Ordinal), new HashSet<Guid>(), (string?)null, false);
+        if (ElementAggregates.DescriptionsOf(describing).Count > 1)
         {
-            return null;
-        }
-        var (seen, covered, summary) = (new HashSet<string>(StringComparer.Ordinal), new HashSet<string>(StringComparer.Ordinal), (string?)null);
-        var fragments = element.Fragments;
-        foreach (var job in claims.Where(c => fragments.Any(f => c.Contains(f.ChunkId))))
-        {
-            seen.UnionWith(job);
-            var state = GraphElement.From(element.Key,
-                [.. fragments.Where(f => seen.Contains(f.ChunkId)).Select(f => f with { InSummary = covered.Contains(f.ChunkId) })], summary);
-            if (state?.SummaryFor(job) is { } plan && await SummaryAsync(state, plan, cancellationToken) is { } made)
+            foreach (var job in claims.Where(c => describing.Any(f => c.Contains(f.ChunkId))))
             {
-                summary = made;
-                covered.UnionWith(plan.CoveredChunks);
+                seen.UnionWith(job);
+                var state = new ElementDescriptions(summary, [.. ElementAggregates.DescriptionsOf(describing.Where(f => seen.Contains(f.ChunkId)))
+                    .Select(d => d.Description).Where(d => summary is null || !covered.Contains(d.Hash))]);
+                var jobDescriptions = describing.Where(f => job.Contains(f.ChunkId)).Select(f => GraphMergeRules.DescriptionHash(f.Description)).ToHashSet();
+                if (state.SummaryFor(jobDescriptions) is not { } plan) continue;
+                if (await SummaryAsync(aggregates.Key, plan, cancellationToken) is { } made)
+                {
+                    summary = made;
+                    covered.UnionWith(plan.Covers);
+                }
+                else
+                {
+                    failed = true;
+                }
             }
         }
-        return summary is null
-            ? element
-            : GraphElement.From(element.Key, [.. fragments.Select(f => f with { InSummary = covered.Contains(f.ChunkId) })], summary);
+        var element = GraphElement.Compose(aggregates.StateWith(summary, covered, loaded.Version));
+        return (element, [], (aggregates, covered), summary is not null, failed);
     }
 
     /// <summary>
     /// The model's summary of <paramref name="plan"/>'s items. A summary call that fails (the model erred or timed out)
     /// is tried again; if it keeps failing, null: the joined descriptions (LightRAG's short form) stay, since a summary
-    /// must not keep the job from ending. A later finalisation asks again when it replays the node (one without a
-    /// summary is replayed), and the 1,200-token bound catches the rest. An outage is not such a failure: it is waited
+    /// must not keep the job from ending. The node is marked for a rebuild, so the next finalisation that touches it
+    /// replays its jobs' summaries and asks again; the 1,200-token bound catches the rest. An outage is not such a failure: it is waited
     /// out by the caller.
     /// </summary>
-    private async Task<string?> SummaryAsync(GraphElement element, SummaryPlan plan, CancellationToken cancellationToken)
+    private async Task<string?> SummaryAsync(GraphKey key, SummaryPlan plan, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await summarizer.SummarizeAsync(element.Key.ToString(), plan.Items, cancellationToken);
+                return await summarizer.SummarizeAsync(key.ToString(), plan.Items, cancellationToken);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested && !DependencyOutage.IsOutage(ex))
             {
                 if (attempt >= SummaryAttempts)
                 {
-                    LogSummaryFailed(ex, element.Key.ToString(), plan.Items.Count, attempt);
+                    LogSummaryFailed(ex, key.ToString(), plan.Items.Count, attempt);
                     return null;
                 }
                 await Task.Delay(TimeSpan.FromMilliseconds(500 * attempt), cancellationToken);
@@ -203,23 +236,38 @@ public sealed partial class JobFinalizer(
     /// <summary>Tries of one summary before its descriptions are left joined.</summary>
     private const int SummaryAttempts = 3;
 
-    private async Task WriteVectorsAsync(IReadOnlyList<FinalElement> fresh, Dictionary<GraphKey, ReadOnlyMemory<float>> embedded, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the vectors published elements call for (embedding those it was not handed: left by an earlier delivery,
+    /// answered from the model cache), through <see cref="KnowledgeGraphStore.WriteVectorsAsync"/>.
+    /// </summary>
+    private async Task WriteVectorsAsync(Guid jobId, IReadOnlyList<PendingVector> pending, Dictionary<GraphKey, ReadOnlyMemory<float>> embedded,
+        CancellationToken cancellationToken)
     {
-        foreach (var kind in fresh.GroupBy(f => f.Key.IsEntity))
+        if (pending.Count == 0) return;
+        var missing = pending.Where(p => p.Text is not null && !embedded.ContainsKey(p.Key)).ToList();
+        if (missing.Count > 0)
         {
-            var collection = kind.Key ? VectorCollections.Entities : VectorCollections.Relationships;
-            var points = kind.Where(f => f.Element is not null && f.VectorChanged)
-                .Select(f => new VectorPoint(VectorId(f.Key), embedded[f.Key], f.PointText!, f.PayloadJson!)).ToList();
-            if (points.Count > 0)
-            {
-                await vectors.UpsertAsync(collection, points, cancellationToken);
-            }
-            var gone = kind.Where(f => f.Element is null).Select(f => VectorId(f.Key)).ToList();
-            if (gone.Count > 0)
-            {
-                await vectors.DeleteAsync(collection, gone, cancellationToken);
-            }
+            var generated = await embeddings.GenerateAsync(missing.Select(p => p.Text!), cancellationToken: cancellationToken);
+            for (var i = 0; i < missing.Count; i++) embedded[missing[i].Key] = generated[i].Vector;
         }
+        await graph.WriteVectorsAsync(jobId, pending, async current =>
+        {
+            foreach (var kind in current.GroupBy(p => p.Key.IsEntity))
+            {
+                var collection = kind.Key ? VectorCollections.Entities : VectorCollections.Relationships;
+                var points = kind.Where(p => p.Text is not null)
+                    .Select(p => new VectorPoint(VectorId(p.Key), embedded[p.Key], p.Text!, p.PayloadJson!)).ToList();
+                if (points.Count > 0)
+                {
+                    await vectors.UpsertAsync(collection, points, cancellationToken);
+                }
+                var gone = kind.Where(p => p.Text is null).Select(p => VectorId(p.Key)).ToList();
+                if (gone.Count > 0)
+                {
+                    await vectors.DeleteAsync(collection, gone, cancellationToken);
+                }
+            }
+        }, cancellationToken);
     }
 
     private static string VectorId(GraphKey key) =>

@@ -44,7 +44,7 @@ public sealed partial class LightRagChunkProcessor(
             // text says, so its nodes and edges go through the job's finalisation (which finds them final, for free).
             using (PipelineStage.Start("reuse stored chunk"))
             {
-                await graph.RecordChangesAsync(chunk.JobId, await graph.KeysOfChunkAsync(chunk.ChunkId, cancellationToken), cancellationToken);
+                await graph.RecordChunkChangesAsync(chunk.JobId, chunk.ChunkId, cancellationToken);
             }
             WorkerTelemetry.ChunksReused.Add(1);
             LogReused(chunk.ChunkId);
@@ -146,7 +146,7 @@ public sealed class ExtractionSettings(IEntityExtractor extractor, IEmbeddingGen
 {
     public string Description { get; } = Describe(extractor, embeddings);
 
-    public string Fingerprint => GraphElement.Md5(Description);
+    public string Fingerprint => GraphMergeRules.Md5(Description);
 
     private static string Describe(IEntityExtractor extractor, IEmbeddingGenerator<string, Embedding<float>> embeddings)
     {

@@ -149,6 +149,100 @@ namespace Shield.Ingestion.Persistence.Migrations
                     b.ToTable("documents", (string)null);
                 });
 
+            modelBuilder.Entity("Shield.Ingestion.Persistence.GraphDescriptionRow", b =>
+                {
+                    b.Property<string>("SourceName")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("source_name");
+
+                    b.Property<string>("TargetName")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("target_name");
+
+                    b.Property<short>("Kind")
+                        .HasColumnType("smallint")
+                        .HasColumnName("kind");
+
+                    b.Property<Guid>("DescriptionHash")
+                        .HasColumnType("uuid")
+                        .HasColumnName("description_hash");
+
+                    b.Property<bool>("Covered")
+                        .HasColumnType("boolean")
+                        .HasColumnName("covered");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("description");
+
+                    b.Property<string>("FirstChunkId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("first_chunk_id")
+                        .UseCollation("C");
+
+                    b.Property<int>("Fragments")
+                        .HasColumnType("integer")
+                        .HasColumnName("fragments");
+
+                    b.HasKey("SourceName", "TargetName", "Kind", "DescriptionHash");
+
+                    b.HasIndex("SourceName", "TargetName", "Kind", "FirstChunkId")
+                        .HasDatabaseName("IX_graph_descriptions_uncovered")
+                        .HasFilter("NOT covered");
+
+                    b.ToTable("graph_descriptions", (string)null);
+                });
+
+            modelBuilder.Entity("Shield.Ingestion.Persistence.GraphElementStateRow", b =>
+                {
+                    b.Property<string>("SourceName")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("source_name");
+
+                    b.Property<string>("TargetName")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("target_name");
+
+                    b.Property<int>("Descriptions")
+                        .HasColumnType("integer")
+                        .HasColumnName("descriptions");
+
+                    b.Property<int>("EndpointDescriptions")
+                        .HasColumnType("integer")
+                        .HasColumnName("endpoint_descriptions");
+
+                    b.Property<int>("EndpointFragments")
+                        .HasColumnType("integer")
+                        .HasColumnName("endpoint_fragments");
+
+                    b.Property<int>("Fragments")
+                        .HasColumnType("integer")
+                        .HasColumnName("fragments");
+
+                    b.Property<bool>("NeedsReplay")
+                        .HasColumnType("boolean")
+                        .HasColumnName("needs_replay");
+
+                    b.Property<long>("Version")
+                        .HasColumnType("bigint")
+                        .HasColumnName("version");
+
+                    b.Property<decimal>("Weight")
+                        .HasColumnType("numeric")
+                        .HasColumnName("weight");
+
+                    b.HasKey("SourceName", "TargetName");
+
+                    b.ToTable("graph_element_states", (string)null);
+                });
+
             modelBuilder.Entity("Shield.Ingestion.Persistence.GraphEntityFragmentRow", b =>
                 {
                     b.Property<string>("EntityName")
@@ -159,7 +253,8 @@ namespace Shield.Ingestion.Persistence.Migrations
                     b.Property<string>("ChunkId")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
-                        .HasColumnName("chunk_id");
+                        .HasColumnName("chunk_id")
+                        .UseCollation("C");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
@@ -175,10 +270,6 @@ namespace Shield.Ingestion.Persistence.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
                         .HasColumnName("entity_type");
-
-                    b.Property<bool>("InSummary")
-                        .HasColumnType("boolean")
-                        .HasColumnName("in_summary");
 
                     b.HasKey("EntityName", "ChunkId");
 
@@ -209,12 +300,6 @@ namespace Shield.Ingestion.Persistence.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("fragment_count");
 
-                    b.Property<string>("FragmentsHash")
-                        .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
-                        .HasColumnName("fragments_hash");
-
                     b.Property<string>("PointHash")
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)")
@@ -237,9 +322,43 @@ namespace Shield.Ingestion.Persistence.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
+                    b.Property<string>("ViewHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("view_hash");
+
                     b.HasKey("Name");
 
                     b.ToTable("graph_entities", (string)null);
+                });
+
+            modelBuilder.Entity("Shield.Ingestion.Persistence.GraphEntityTypeRow", b =>
+                {
+                    b.Property<string>("EntityName")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("entity_name");
+
+                    b.Property<string>("EntityType")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("entity_type");
+
+                    b.Property<string>("FirstChunkId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("first_chunk_id")
+                        .UseCollation("C");
+
+                    b.Property<int>("Fragments")
+                        .HasColumnType("integer")
+                        .HasColumnName("fragments");
+
+                    b.HasKey("EntityName", "EntityType");
+
+                    b.ToTable("graph_entity_types", (string)null);
                 });
 
             modelBuilder.Entity("Shield.Ingestion.Persistence.GraphRelationshipFragmentRow", b =>
@@ -257,7 +376,8 @@ namespace Shield.Ingestion.Persistence.Migrations
                     b.Property<string>("ChunkId")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
-                        .HasColumnName("chunk_id");
+                        .HasColumnName("chunk_id")
+                        .UseCollation("C");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
@@ -267,10 +387,6 @@ namespace Shield.Ingestion.Persistence.Migrations
                         .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("description");
-
-                    b.Property<bool>("InSummary")
-                        .HasColumnType("boolean")
-                        .HasColumnName("in_summary");
 
                     b.PrimitiveCollection<string[]>("Keywords")
                         .IsRequired()
@@ -285,7 +401,36 @@ namespace Shield.Ingestion.Persistence.Migrations
 
                     b.HasIndex("ChunkId");
 
+                    b.HasIndex("SourceName", "ChunkId");
+
+                    b.HasIndex("TargetName", "ChunkId");
+
                     b.ToTable("graph_relationship_fragments", (string)null);
+                });
+
+            modelBuilder.Entity("Shield.Ingestion.Persistence.GraphRelationshipKeywordRow", b =>
+                {
+                    b.Property<string>("SourceName")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("source_name");
+
+                    b.Property<string>("TargetName")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("target_name");
+
+                    b.Property<string>("Keyword")
+                        .HasColumnType("text")
+                        .HasColumnName("keyword");
+
+                    b.Property<int>("Fragments")
+                        .HasColumnType("integer")
+                        .HasColumnName("fragments");
+
+                    b.HasKey("SourceName", "TargetName", "Keyword");
+
+                    b.ToTable("graph_relationship_keywords", (string)null);
                 });
 
             modelBuilder.Entity("Shield.Ingestion.Persistence.GraphRelationshipRow", b =>
@@ -309,12 +454,6 @@ namespace Shield.Ingestion.Persistence.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("fragment_count");
 
-                    b.Property<string>("FragmentsHash")
-                        .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
-                        .HasColumnName("fragments_hash");
-
                     b.PrimitiveCollection<string[]>("Keywords")
                         .IsRequired()
                         .HasColumnType("text[]")
@@ -341,6 +480,12 @@ namespace Shield.Ingestion.Persistence.Migrations
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
+
+                    b.Property<string>("ViewHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("view_hash");
 
                     b.Property<double>("Weight")
                         .HasColumnType("double precision")
@@ -411,6 +556,23 @@ namespace Shield.Ingestion.Persistence.Migrations
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)")
                         .HasColumnName("target_name");
+
+                    b.Property<string>("PointHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("point_hash");
+
+                    b.Property<string>("PointPayload")
+                        .HasColumnType("text")
+                        .HasColumnName("point_payload");
+
+                    b.Property<string>("PointText")
+                        .HasColumnType("text")
+                        .HasColumnName("point_text");
+
+                    b.Property<bool>("VectorPending")
+                        .HasColumnType("boolean")
+                        .HasColumnName("vector_pending");
 
                     b.HasKey("JobId", "SourceName", "TargetName");
 
