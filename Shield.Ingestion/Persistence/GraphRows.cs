@@ -157,4 +157,6 @@ public sealed class ModelCacheEntryRow
     public required byte[] Value { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset LastUsedAt { get; set; }
+    /// <summary>The value's size, kept by PostgreSQL (a stored generated column), so the size bound sums an index, not the table.</summary>
+    public int SizeBytes { get; set; }
 }

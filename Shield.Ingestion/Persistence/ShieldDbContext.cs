@@ -219,7 +219,9 @@ public sealed class ShieldDbContext(DbContextOptions<ShieldDbContext> options) :
             entry.Property(e => e.Value).HasColumnName("value");
             entry.Property(e => e.CreatedAt).HasColumnName("created_at");
             entry.Property(e => e.LastUsedAt).HasColumnName("last_used_at");
-            entry.HasIndex(e => e.LastUsedAt);
+            entry.Property(e => e.SizeBytes).HasColumnName("size_bytes").HasComputedColumnSql("octet_length(value)", stored: true);
+            // The trimmer walks it both ways: the oldest for the age bound, the newest (summing sizes, index-only) for the size bound.
+            entry.HasIndex(e => new { e.LastUsedAt, e.Key }).IncludeProperties(e => e.SizeBytes);
         });
 
         modelBuilder.Entity<DocumentRow>(document =>

@@ -21,6 +21,14 @@ public sealed class ModelCacheOptions
     [Range(1, 1_000_000)]
     public int MaxSizeMegabytes { get; set; } = 1024;
 
+    /// <summary>
+    /// How stale an entry's last-used time may get: a hit refreshes it only when it is older than this, so a cache read
+    /// is a plain read and the table is not rewritten on every hit. Entries used within this long may be seen as that
+    /// much older by the age and size bounds.
+    /// </summary>
+    [Range(1, 1440)]
+    public int LastUsedResolutionMinutes { get; set; } = 60;
+
     /// <summary>How often a Workers process enforces the two bounds above.</summary>
     [Range(10, 86_400)]
     public int TrimIntervalSeconds { get; set; } = 600;

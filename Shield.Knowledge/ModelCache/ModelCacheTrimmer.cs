@@ -41,6 +41,14 @@ public sealed partial class ModelCacheTrimmer(
         }
     }
 
+    /// <summary>
+    /// Removes entries unused for <see cref="ModelCacheOptions.MaxAgeDays"/>, then, if the entries still hold more than
+    /// <see cref="ModelCacheOptions.MaxSizeMegabytes"/>, the least recently used beyond it. Both walk the last-used index
+    /// (never the table): the age bound deletes a range of it; the size bound is skipped while the table's whole disk
+    /// size is within the bound (the common case, one catalog read), and otherwise walks the index from the most
+    /// recently used, summing entry sizes (an index-only scan of <c>size_bytes</c>) to the bound, and deletes what lies
+    /// beyond.
+    /// </summary>
     public async Task<int> TrimAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
@@ -48,11 +56,17 @@ public sealed partial class ModelCacheTrimmer(
         var oldest = time.GetUtcNow().AddDays(-options.Value.MaxAgeDays);
         var maxBytes = (long)options.Value.MaxSizeMegabytes * 1024 * 1024;
         var removed = await db.Database.ExecuteSqlInterpolatedAsync($"DELETE FROM model_cache WHERE last_used_at < {oldest}", cancellationToken);
-        removed += await db.Database.ExecuteSqlInterpolatedAsync($"""
-            DELETE FROM model_cache WHERE key IN (
-              SELECT key FROM (SELECT key, sum(octet_length(value)) OVER (ORDER BY last_used_at DESC, key) AS kept FROM model_cache) newest
-              WHERE kept > {maxBytes})
-            """, cancellationToken);
+        var onDisk = await db.Database.SqlQuery<long>($"SELECT pg_total_relation_size('model_cache') AS \"Value\"").SingleAsync(cancellationToken);
+        if (onDisk > maxBytes)
+        {
+            removed += await db.Database.ExecuteSqlInterpolatedAsync($"""
+                DELETE FROM model_cache WHERE (last_used_at, key) <= (
+                  SELECT last_used_at, key FROM (
+                    SELECT last_used_at, key, sum(size_bytes) OVER (ORDER BY last_used_at DESC, key DESC) AS kept
+                    FROM model_cache ORDER BY last_used_at DESC, key DESC) newest
+                  WHERE kept > {maxBytes} LIMIT 1)
+                """, cancellationToken);
+        }
         if (removed > 0)
         {
             LogTrimmed(removed);

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Shield.Ingestion.Persistence;
 
@@ -11,18 +12,51 @@ namespace Shield.Knowledge.ModelCache;
 /// middleware. PostgreSQL rather than Redis: the cache must survive a restart of everything and may grow to gigabytes,
 /// which belongs on disk beside the knowledge base it paid for (and is backed up with it), not in the memory of a Redis
 /// that runs <c>noeviction</c> for the queue's sake. It is what LightRAG does too (its <c>llm_response_cache</c>).
-/// Entries are bounded by age and size, by last use (<see cref="ModelCacheTrimmer"/>), not by per-entry expiry.
+/// Entries are bounded by age and size, by last use (<see cref="ModelCacheTrimmer"/>), not by per-entry expiry. A hit
+/// is a plain read by key; it refreshes the entry's last-used time only when that is older than
+/// <see cref="ModelCacheOptions.LastUsedResolutionMinutes"/>, so reading a cached answer writes nothing in the common case.
 /// </summary>
-public sealed class PostgresDistributedCache(IServiceScopeFactory scopes, TimeProvider time) : IDistributedCache
+public sealed class PostgresDistributedCache(IServiceScopeFactory scopes, IOptions<ModelCacheOptions> options, TimeProvider time) : IDistributedCache
 {
     public byte[]? Get(string key) => GetAsync(key).GetAwaiter().GetResult();
 
     public async Task<byte[]?> GetAsync(string key, CancellationToken token = default)
     {
-        // The read is also the use that keeps an entry from being trimmed as least recently used.
-        var value = await ExecuteAsync<byte[]?>("UPDATE model_cache SET last_used_at = $2 WHERE key = $1 RETURNING value",
-            token, key, time.GetUtcNow());
-        return value;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ShieldDbContext>();
+        await db.Database.OpenConnectionAsync(token);
+        try
+        {
+            var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+            byte[]? value;
+            DateTimeOffset lastUsed;
+            await using (var read = new NpgsqlCommand("SELECT value, last_used_at FROM model_cache WHERE key = $1", connection))
+            {
+                read.Parameters.Add(new NpgsqlParameter { Value = key });
+                await using var reader = await read.ExecuteReaderAsync(token);
+                if (!await reader.ReadAsync(token))
+                {
+                    return null;
+                }
+                (value, lastUsed) = (reader.GetFieldValue<byte[]>(0), reader.GetFieldValue<DateTimeOffset>(1));
+            }
+            // The use that keeps an entry from being trimmed as least recently used, recorded coarsely.
+            var now = time.GetUtcNow();
+            var stale = now - TimeSpan.FromMinutes(options.Value.LastUsedResolutionMinutes);
+            if (lastUsed < stale)
+            {
+                await using var refresh = new NpgsqlCommand("UPDATE model_cache SET last_used_at = $2 WHERE key = $1 AND last_used_at < $3", connection);
+                refresh.Parameters.Add(new NpgsqlParameter { Value = key });
+                refresh.Parameters.Add(new NpgsqlParameter { Value = now });
+                refresh.Parameters.Add(new NpgsqlParameter { Value = stale });
+                await refresh.ExecuteNonQueryAsync(token);
+            }
+            return value;
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 
     public void Set(string key, byte[] value, DistributedCacheEntryOptions options) => SetAsync(key, value, options).GetAwaiter().GetResult();

@@ -653,6 +653,12 @@ namespace Shield.Ingestion.Persistence.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_used_at");
 
+                    b.Property<int>("SizeBytes")
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("integer")
+                        .HasColumnName("size_bytes")
+                        .HasComputedColumnSql("octet_length(value)", true);
+
                     b.Property<byte[]>("Value")
                         .IsRequired()
                         .HasColumnType("bytea")
@@ -660,7 +666,9 @@ namespace Shield.Ingestion.Persistence.Migrations
 
                     b.HasKey("Key");
 
-                    b.HasIndex("LastUsedAt");
+                    b.HasIndex("LastUsedAt", "Key");
+
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("LastUsedAt", "Key"), new[] { "SizeBytes" });
 
                     b.ToTable("model_cache", (string)null);
                 });
