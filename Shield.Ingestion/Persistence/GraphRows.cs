@@ -73,6 +73,8 @@ public sealed class GraphElementStateRow
     public required string TargetName { get; set; }
     /// <summary>Raised by every change (a merge, a release, a finalisation): a finalisation publishes only the version it read.</summary>
     public long Version { get; set; }
+    /// <summary>The <see cref="Version"/> its last publish left (while the two are equal, nothing changed since it was published).</summary>
+    public long PublishedVersion { get; set; }
     /// <summary>The element's own fragments (for a node, what chunks said of it as an entity).</summary>
     public int Fragments { get; set; }
     /// <summary>For a node: fragments of the edges that end at it (its description when no chunk described it).</summary>
@@ -136,18 +138,17 @@ public sealed class GraphRelationshipKeywordRow
 /// A node or edge a job changed (its chunks' fragments, or a deletion), waiting for the job's finalisation to
 /// summarise and embed it once. <see cref="TargetName"/> is empty for a node. Once published, it stays until the
 /// vector it calls for is written (<see cref="VectorPending"/>), so a process killed between the two leaves the write
-/// to the next delivery.
+/// to the next delivery, which composes the element again from what was published and writes the vector if its point
+/// is still <see cref="PointHash"/>.
 /// </summary>
 public sealed class JobGraphChangeRow
 {
     public Guid JobId { get; set; }
     public required string SourceName { get; set; }
     public required string TargetName { get; set; }
-    /// <summary>Published; its vector (<see cref="PointText"/>, <see cref="PointPayload"/>; none: removed) is still to be written.</summary>
+    /// <summary>Published; its vector (of <see cref="PointHash"/>; none: removed) is still to be written.</summary>
     public bool VectorPending { get; set; }
     public string? PointHash { get; set; }
-    public string? PointText { get; set; }
-    public string? PointPayload { get; set; }
 }
 
 /// <summary>A cached model answer or embedding (<c>IDistributedCache</c> over PostgreSQL), keyed by the hash of what was asked.</summary>

@@ -155,8 +155,6 @@ public sealed class ShieldDbContext(DbContextOptions<ShieldDbContext> options) :
             change.Property(c => c.TargetName).HasColumnName("target_name").HasMaxLength(256);
             change.Property(c => c.VectorPending).HasColumnName("vector_pending");
             change.Property(c => c.PointHash).HasColumnName("point_hash").HasMaxLength(32);
-            change.Property(c => c.PointText).HasColumnName("point_text");
-            change.Property(c => c.PointPayload).HasColumnName("point_payload");
         });
 
         modelBuilder.Entity<GraphElementStateRow>(state =>
@@ -166,6 +164,7 @@ public sealed class ShieldDbContext(DbContextOptions<ShieldDbContext> options) :
             state.Property(s => s.SourceName).HasColumnName("source_name").HasMaxLength(256);
             state.Property(s => s.TargetName).HasColumnName("target_name").HasMaxLength(256);
             state.Property(s => s.Version).HasColumnName("version");
+            state.Property(s => s.PublishedVersion).HasColumnName("published_version");
             state.Property(s => s.Fragments).HasColumnName("fragments");
             state.Property(s => s.EndpointFragments).HasColumnName("endpoint_fragments");
             state.Property(s => s.Descriptions).HasColumnName("descriptions");

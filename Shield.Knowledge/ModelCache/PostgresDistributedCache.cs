@@ -64,10 +64,30 @@ public sealed class PostgresDistributedCache(IServiceScopeFactory scopes, IOptio
     public async Task SetAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken token = default)
     {
         var now = time.GetUtcNow();
-        await ExecuteAsync<object?>("""
-            INSERT INTO model_cache (key, value, created_at, last_used_at) VALUES ($1, $2, $3, $3)
-            ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, last_used_at = EXCLUDED.last_used_at
-            """, token, key, value, now);
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ShieldDbContext>();
+        await db.Database.OpenConnectionAsync(token);
+        try
+        {
+            // One round trip, committed without waiting for the disk: a model answer is a cache entry, and losing the
+            // last fraction of a second of them to a crash of PostgreSQL itself (a Workers process dying loses nothing)
+            // only means asking the model again, while a flush per entry would make every embedding wait for the disk.
+            await using var batch = new NpgsqlBatch((NpgsqlConnection)db.Database.GetDbConnection());
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit = off"));
+            var insert = new NpgsqlBatchCommand("""
+                INSERT INTO model_cache (key, value, created_at, last_used_at) VALUES ($1, $2, $3, $3)
+                ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, last_used_at = EXCLUDED.last_used_at
+                """);
+            foreach (var arg in new object[] { key, value, now }) insert.Parameters.Add(new NpgsqlParameter { Value = arg });
+            batch.BatchCommands.Add(insert);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+            await batch.ExecuteNonQueryAsync(token);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 
     public void Refresh(string key) => RefreshAsync(key).GetAwaiter().GetResult();

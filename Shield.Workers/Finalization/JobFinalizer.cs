@@ -55,7 +55,7 @@ public sealed partial class JobFinalizer(
     private async Task<FinalizationResult> RunAsync(Guid jobId, bool rebuild, CancellationToken cancellationToken)
     {
         // Vectors an earlier delivery published but did not live to write.
-        await WriteVectorsAsync(jobId, await graph.PendingVectorsAsync(jobId, cancellationToken), [], cancellationToken);
+        await RecoverVectorsAsync(jobId, cancellationToken);
 
         var total = new FinalizationResult(0, 0, 0, 0, 0);
         var own = rebuild ? JobDescriptions.None : await graph.JobDescriptionsAsync(jobId, cancellationToken);
@@ -88,7 +88,9 @@ public sealed partial class JobFinalizer(
     private async Task<(FinalizationResult Step, int Retries)> FinalizeBatchAsync(Guid jobId, IReadOnlyList<GraphKey> keys,
         JobDescriptions own, bool rebuild, CancellationToken cancellationToken)
     {
-        var loaded = await graph.LoadAsync(keys, cancellationToken);
+        // An element nothing changed since it was published is left as it is, unless this job owes it a summary.
+        var loaded = await graph.LoadAsync(keys, (key, kind, descriptions) => rebuild || descriptions.SummaryFor(own.Of(key, kind)) is not null,
+            cancellationToken);
         var rebuilt = loaded.Where(l => l.State.Exists && (rebuild || l.State.NeedsReplay)).Select(l => l.State.Key).ToList();
         var fragments = rebuilt.Count == 0 ? new Dictionary<GraphKey, ElementAggregates>() : await graph.FragmentsAsync(rebuilt, cancellationToken);
 
@@ -98,16 +100,23 @@ public sealed partial class JobFinalizer(
             var summarised = fragments.Values.Where(a => ElementAggregates.DescriptionsOf(a.Describing).Count > 1).ToList();
             var claims = summarised.Count == 0 ? [] : await graph.ClaimsInJobOrderAsync(
                 [.. summarised.SelectMany(a => a.Describing.Select(f => f.ChunkId)).Distinct()], cancellationToken);
-            composed = await Task.WhenAll(loaded.Select(l => fragments.TryGetValue(l.State.Key, out var aggregates)
-                ? RebuildAsync(l.State, aggregates, claims, cancellationToken)
-                : SummariseAsync(l.State, own.Of(l.State.Key, l.State.DescribingKind), cancellationToken)));
+            composed = await Task.WhenAll(loaded.Select(l => l.Unchanged
+                ? Task.FromResult<(GraphElement?, IReadOnlyList<Guid>, (ElementAggregates, IReadOnlySet<Guid>)?, bool, bool)>((null, [], null, false, false))
+                : fragments.TryGetValue(l.State.Key, out var aggregates)
+                    ? RebuildAsync(l.State, aggregates, claims, cancellationToken)
+                    : SummariseAsync(l.State, own.Of(l.State.Key, l.State.DescribingKind), cancellationToken)));
         }
 
         var final = new List<FinalElement>(loaded.Count);
         for (var i = 0; i < loaded.Count; i++)
         {
-            var (state, publishedPoint, publishedView, uris) = loaded[i];
+            var (state, publishedPoint, publishedView, uris, unchanged) = loaded[i];
             var (element, covers, rebuiltAggregates, owed, failed) = composed[i];
+            if (unchanged)
+            {
+                final.Add(new FinalElement(state.Key, state.Version, null, null, false, state.DescribingKind, [], null, false, null, false, Unchanged: true));
+                continue;
+            }
             if (element is null)
             {
                 // Nothing is left of it: its row and working state go, and its vector if one was ever written.
@@ -155,7 +164,7 @@ public sealed partial class JobFinalizer(
         var retries = final.Count(f => f.RetryIfStale && !writtenSet.Contains(f.Key));
         var summarisedCount = final.Count(f => f.RetryIfStale && writtenSet.Contains(f.Key));
         return (new FinalizationResult(written.Count, summarisedCount, toEmbed.Count,
-            final.Count(f => f.Element is null && writtenSet.Contains(f.Key)), keys.Count - written.Count), retries);
+            final.Count(f => f.Element is null && writtenSet.Contains(f.Key)), keys.Count - written.Count - final.Count(f => f.Unchanged)), retries);
     }
 
     /// <summary>The element composed from its working state, with the summary its job's finalisation asks for, if any.</summary>
@@ -237,20 +246,47 @@ public sealed partial class JobFinalizer(
     private const int SummaryAttempts = 3;
 
     /// <summary>
+    /// The vectors an earlier delivery of this job published but did not write: each element is composed again from
+    /// what was published (its state, summary and coverage), and its vector written if its point is still the one the
+    /// publish was for (a later publish writes its own); a removal's vector is deleted.
+    /// </summary>
+    private async Task RecoverVectorsAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        var pending = await graph.PendingVectorsAsync(jobId, cancellationToken);
+        if (pending.Count == 0) return;
+        var loaded = await graph.LoadAsync([.. pending.Select(p => p.Key)], (_, _, _) => true, cancellationToken);
+        var vectorsToWrite = new List<PendingVector>();
+        foreach (var (l, (key, hash)) in loaded.Zip(pending))
+        {
+            if (hash is null)
+            {
+                vectorsToWrite.Add(new PendingVector(key, null, null, null));
+                continue;
+            }
+            if (GraphElement.Compose(l.State) is not { } element) continue;
+            var (text, payload) = Point(element, l.SourceUris);
+            if (GraphMergeRules.Md5(text + "\u0001" + payload) == hash) vectorsToWrite.Add(new PendingVector(key, hash, text, payload));
+        }
+        // The others were superseded: their records go with these.
+        await WriteVectorsAsync(jobId, vectorsToWrite, [], cancellationToken,
+            superseded: [.. pending.Where(p => vectorsToWrite.All(v => v.Key != p.Key)).Select(p => p.Key)]);
+    }
+
+    /// <summary>
     /// Writes the vectors published elements call for (embedding those it was not handed: left by an earlier delivery,
     /// answered from the model cache), through <see cref="KnowledgeGraphStore.WriteVectorsAsync"/>.
     /// </summary>
     private async Task WriteVectorsAsync(Guid jobId, IReadOnlyList<PendingVector> pending, Dictionary<GraphKey, ReadOnlyMemory<float>> embedded,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, IReadOnlyList<GraphKey>? superseded = null)
     {
-        if (pending.Count == 0) return;
+        if (pending.Count == 0 && superseded is not { Count: > 0 }) return;
         var missing = pending.Where(p => p.Text is not null && !embedded.ContainsKey(p.Key)).ToList();
         if (missing.Count > 0)
         {
             var generated = await embeddings.GenerateAsync(missing.Select(p => p.Text!), cancellationToken: cancellationToken);
             for (var i = 0; i < missing.Count; i++) embedded[missing[i].Key] = generated[i].Vector;
         }
-        await graph.WriteVectorsAsync(jobId, pending, async current =>
+        await graph.WriteVectorsAsync(jobId, pending, superseded ?? [], async current =>
         {
             foreach (var kind in current.GroupBy(p => p.Key.IsEntity))
             {

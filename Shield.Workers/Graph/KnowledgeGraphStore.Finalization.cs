@@ -6,7 +6,9 @@ namespace Shield.Workers.Graph;
 
 /// <summary>A node or edge as a finalisation loads it: its working state, and what is published of it now.</summary>
 /// <param name="SourceUris">The source URIs of its first source chunks (LightRAG's <c>file_path</c>), distinct, at most 20.</param>
-public sealed record LoadedElement(ElementState State, string? PublishedPointHash, string? PublishedViewHash, string[] SourceUris);
+/// <param name="Unchanged">Nothing changed since it was published and the job owes it no summary: there is nothing to do
+/// (its type, keywords and source chunks were not read).</param>
+public sealed record LoadedElement(ElementState State, string? PublishedPointHash, string? PublishedViewHash, string[] SourceUris, bool Unchanged);
 
 /// <summary>A vector a published node or edge calls for (<see cref="Text"/> null: its vector goes).</summary>
 public sealed record PendingVector(GraphKey Key, string? PointHash, string? Text, string? PayloadJson);
@@ -21,6 +23,7 @@ public sealed record PendingVector(GraphKey Key, string? PointHash, string? Text
 /// <param name="SummaryFailed">A summary it was owed failed: it stays joined, and the next finalisation rebuilds it (asking again).</param>
 /// <param name="Vector">The vector write it calls for once published; null when its vector is already what it would write.</param>
 /// <param name="RetryIfStale">It carries a summary this finalisation made: if the state changed meanwhile, this job computes it again.</param>
+/// <param name="Unchanged">Nothing to publish (<see cref="LoadedElement.Unchanged"/>): its change record just goes.</param>
 public sealed record FinalElement(
     GraphKey Key,
     long? LoadedVersion,
@@ -32,7 +35,8 @@ public sealed record FinalElement(
     (ElementAggregates Aggregates, IReadOnlySet<Guid> Covered)? Rebuilt,
     bool SummaryFailed,
     PendingVector? Vector,
-    bool RetryIfStale);
+    bool RetryIfStale,
+    bool Unchanged = false);
 
 /// <summary>The distinct descriptions a job's own chunks give each node and edge, by kind (the per-job summary rule counts them).</summary>
 public sealed class JobDescriptions
@@ -108,35 +112,28 @@ public sealed partial class KnowledgeGraphStore
         }, cancellationToken);
 
     /// <summary>
-    /// The elements' working state, what is published of them, and their first source chunks with those chunks'
-    /// source URIs, in one round trip: rows in proportion to the batch (at most 200 source chunks an element, and the
-    /// descriptions no summary covers), not to the elements' history.
+    /// The elements' working state, what is published of them, and (for those a finalisation will compose) their type
+    /// votes, keywords and first source chunks with those chunks' source URIs: two round trips, rows in proportion to
+    /// the batch (at most 200 source chunks an element, and the descriptions no summary covers), not to the elements'
+    /// history. An element nothing changed since it was published (<see cref="LoadedElement.Unchanged"/>) is composed
+    /// only if <paramref name="wantsSummary"/> says the job owes it a summary (a job holding chunks of several earlier
+    /// documents may bring 8 descriptions none of them brought alone); otherwise its details are not read at all.
     /// </summary>
-    public async Task<IReadOnlyList<LoadedElement>> LoadAsync(IReadOnlyList<GraphKey> keys, CancellationToken cancellationToken) =>
+    public async Task<IReadOnlyList<LoadedElement>> LoadAsync(IReadOnlyList<GraphKey> keys,
+        Func<GraphKey, short, ElementDescriptions, bool> wantsSummary, CancellationToken cancellationToken) =>
         await OnConnectionAsync(async connection =>
         {
-            var (sources, targets) = (keys.Select(k => k.Source).ToArray(), keys.Select(k => k.Target).ToArray());
-            var names = keys.Where(k => k.IsEntity).Select(k => k.Source).ToArray();
-            var edges = keys.Where(k => !k.IsEntity).ToList();
             var states = new Dictionary<GraphKey, StateRow>();
             var uncovered = keys.ToDictionary(k => k, _ => new List<Description>());
-            var types = keys.ToDictionary(k => k, _ => new List<(string, int, string)>());
-            var keywords = keys.ToDictionary(k => k, _ => new List<string>());
-            var chunks = keys.ToDictionary(k => k, _ => new List<string>());
-            var uris = keys.ToDictionary(k => k, _ => new List<string>());
-            // One read-only transaction of one batch, so that SET LOCAL applies to it alone: PostgreSQL estimates an
-            // element's fragments by the average, and for a frequent entity would rather read all of them by bitmap and
-            // sort than walk the first 200 of the index in order; walking is what keeps this read bounded.
-            await using var transaction = new PipelinedTransaction(connection);
-            await transaction.ReadAndCommitAsync(async reader =>
+            await ReadAsync(connection, async reader =>
             {
                 while (await reader.ReadAsync(cancellationToken))
                 {
                     var key = new GraphKey(reader.GetString(0), reader.GetString(1));
                     states[key] = reader.IsDBNull(2)
-                        ? new StateRow(null, 0, 0, 0, 0, 0, false, null, NullableString(reader, 10), NullableString(reader, 11))
-                        : new StateRow(reader.GetInt64(2), reader.GetInt32(3), reader.GetInt32(4), reader.GetInt32(5), reader.GetInt32(6), reader.GetDecimal(7),
-                            reader.GetBoolean(8), NullableString(reader, 9), NullableString(reader, 10), NullableString(reader, 11));
+                        ? new StateRow(null, null, 0, 0, 0, 0, 0, false, null, NullableString(reader, 10), NullableString(reader, 11))
+                        : new StateRow(reader.GetInt64(2), reader.GetInt64(12), reader.GetInt32(3), reader.GetInt32(4), reader.GetInt32(5), reader.GetInt32(6),
+                            reader.GetDecimal(7), reader.GetBoolean(8), NullableString(reader, 9), NullableString(reader, 10), NullableString(reader, 11));
                 }
                 await reader.NextResultAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
@@ -144,71 +141,91 @@ public sealed partial class KnowledgeGraphStore
                     uncovered[new GraphKey(reader.GetString(0), reader.GetString(1))].Add(
                         new Description(reader.GetGuid(2), reader.GetString(3), reader.GetString(4)));
                 }
-                await reader.NextResultAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    var key = new GraphKey(reader.GetString(0), reader.GetString(1));
-                    chunks[key].Add(reader.GetString(2));
-                    if (!reader.IsDBNull(3)) uris[key].Add(reader.GetString(3));
-                }
-                if (names.Length > 0)
-                {
-                    await reader.NextResultAsync(cancellationToken);
-                    while (await reader.ReadAsync(cancellationToken))
-                    {
-                        types[GraphKey.Entity(reader.GetString(0))].Add((reader.GetString(1), reader.GetInt32(2), reader.GetString(3)));
-                    }
-                }
-                if (edges.Count > 0)
-                {
-                    await reader.NextResultAsync(cancellationToken);
-                    while (await reader.ReadAsync(cancellationToken))
-                    {
-                        keywords[new GraphKey(reader.GetString(0), reader.GetString(1))].Add(reader.GetString(2));
-                    }
-                }
             }, cancellationToken,
-            [
-                Statement("SET LOCAL enable_bitmapscan = off"),
-                Statement(GraphSql.LoadStates, sources, targets),
-                Statement(GraphSql.LoadUncovered, sources, targets),
-                Statement(GraphSql.LoadSources, sources, targets),
-                .. names.Length == 0 ? [] : new[]
-                {
-                    Statement("""
-                        SELECT y.entity_name, y.entity_type, y.fragments, y.first_chunk_id
-                        FROM unnest($1::text[]) AS k(n) JOIN graph_entity_types y ON y.entity_name = k.n WHERE y.fragments > 0
-                        """, (object)names),
-                },
-                .. edges.Count == 0 ? [] : new[]
-                {
-                    Statement("""
-                        SELECT w.source_name, w.target_name, w.keyword
-                        FROM unnest($1::text[], $2::text[]) AS k(s, t) JOIN graph_relationship_keywords w ON w.source_name = k.s AND w.target_name = k.t
-                        WHERE w.fragments > 0
-                        """, edges.Select(k => k.Source).ToArray(), edges.Select(k => k.Target).ToArray()),
-                },
-            ]);
+                Statement(GraphSql.LoadStates, keys.Select(k => k.Source).ToArray(), keys.Select(k => k.Target).ToArray()),
+                Statement(GraphSql.LoadUncovered, keys.Select(k => k.Source).ToArray(), keys.Select(k => k.Target).ToArray()));
 
-            return (IReadOnlyList<LoadedElement>)[.. keys.Select(key =>
+            var heads = keys.Select(key =>
             {
-                var row = states.GetValueOrDefault(key) ?? new StateRow(null, 0, 0, 0, 0, 0, false, null, null, null);
+                var row = states.GetValueOrDefault(key) ?? new StateRow(null, null, 0, 0, 0, 0, 0, false, null, null, null);
                 var exists = row.Version is not null && (row.Fragments > 0 || row.EndpointFragments > 0);
-                var describedByEdges = key.IsEntity && row.Fragments == 0;
+                var kind = key.IsEntity && row.Fragments == 0 ? GraphDescriptionKinds.Endpoint : GraphDescriptionKinds.Own;
+                var descriptions = new ElementDescriptions(exists ? row.Summary : null,
+                    [.. uncovered[key].OrderBy(d => d.FirstChunkId, StringComparer.Ordinal).ThenBy(d => d.Text, StringComparer.Ordinal)]);
+                var unchanged = exists && !row.NeedsReplay && row.Version == row.PublishedVersion && row.ViewHash is not null
+                    && !wantsSummary(key, kind, descriptions);
+                return (Key: key, Row: row, Exists: exists, Kind: kind, Descriptions: descriptions, Unchanged: unchanged);
+            }).ToList();
+
+            var detailed = heads.Where(h => h.Exists && !h.Unchanged).Select(h => h.Key).ToList();
+            var types = detailed.ToDictionary(k => k, _ => new List<(string, int, string)>());
+            var keywords = detailed.ToDictionary(k => k, _ => new List<string>());
+            var chunks = detailed.ToDictionary(k => k, _ => new List<string>());
+            var uris = detailed.ToDictionary(k => k, _ => new List<string>());
+            if (detailed.Count > 0)
+            {
+                var names = detailed.Where(k => k.IsEntity).Select(k => k.Source).ToArray();
+                var edges = detailed.Where(k => !k.IsEntity).ToList();
+                await ReadAsync(connection, async reader =>
+                {
+                    while (await reader.ReadAsync(cancellationToken))
+                    {
+                        var key = new GraphKey(reader.GetString(0), reader.GetString(1));
+                        chunks[key].Add(reader.GetString(2));
+                        if (!reader.IsDBNull(3)) uris[key].Add(reader.GetString(3));
+                    }
+                    if (names.Length > 0)
+                    {
+                        await reader.NextResultAsync(cancellationToken);
+                        while (await reader.ReadAsync(cancellationToken))
+                        {
+                            types[GraphKey.Entity(reader.GetString(0))].Add((reader.GetString(1), reader.GetInt32(2), reader.GetString(3)));
+                        }
+                    }
+                    if (edges.Count > 0)
+                    {
+                        await reader.NextResultAsync(cancellationToken);
+                        while (await reader.ReadAsync(cancellationToken))
+                        {
+                            keywords[new GraphKey(reader.GetString(0), reader.GetString(1))].Add(reader.GetString(2));
+                        }
+                    }
+                }, cancellationToken,
+                [
+                    Statement(GraphSql.LoadSources, detailed.Select(k => k.Source).ToArray(), detailed.Select(k => k.Target).ToArray()),
+                    .. names.Length == 0 ? [] : new[]
+                    {
+                        Statement("""
+                            SELECT y.entity_name, y.entity_type, y.fragments, y.first_chunk_id
+                            FROM unnest($1::text[]) AS k(n) JOIN graph_entity_types y ON y.entity_name = k.n WHERE y.fragments > 0
+                            """, (object)names),
+                    },
+                    .. edges.Count == 0 ? [] : new[]
+                    {
+                        Statement("""
+                            SELECT w.source_name, w.target_name, w.keyword
+                            FROM unnest($1::text[], $2::text[]) AS k(s, t) JOIN graph_relationship_keywords w ON w.source_name = k.s AND w.target_name = k.t
+                            WHERE w.fragments > 0
+                            """, edges.Select(k => k.Source).ToArray(), edges.Select(k => k.Target).ToArray()),
+                    },
+                ]);
+            }
+
+            return (IReadOnlyList<LoadedElement>)[.. heads.Select(h =>
+            {
                 var state = new ElementState(
-                    key,
-                    row.Version,
-                    row.NeedsReplay,
-                    exists,
-                    describedByEdges ? GraphDescriptionKinds.Endpoint : GraphDescriptionKinds.Own,
-                    describedByEdges ? GraphMergeRules.UnknownType : GraphElement.VoteType(types[key]),
-                    keywords[key],
-                    (double)row.Weight,
-                    chunks[key],
-                    describedByEdges ? row.EndpointDescriptions : row.Descriptions,
-                    new ElementDescriptions(exists ? row.Summary : null,
-                        [.. uncovered[key].OrderBy(d => d.FirstChunkId, StringComparer.Ordinal).ThenBy(d => d.Text, StringComparer.Ordinal)]));
-                return new LoadedElement(state, row.PointHash, row.ViewHash, [.. uris[key].Distinct()]);
+                    h.Key,
+                    h.Row.Version,
+                    h.Row.NeedsReplay,
+                    h.Exists,
+                    h.Kind,
+                    h.Kind == GraphDescriptionKinds.Endpoint ? GraphMergeRules.UnknownType : GraphElement.VoteType(types.GetValueOrDefault(h.Key) ?? []),
+                    keywords.GetValueOrDefault(h.Key) ?? [],
+                    (double)h.Row.Weight,
+                    chunks.GetValueOrDefault(h.Key) ?? [],
+                    h.Kind == GraphDescriptionKinds.Endpoint ? h.Row.EndpointDescriptions : h.Row.Descriptions,
+                    h.Descriptions);
+                return new LoadedElement(state, h.Row.PointHash, h.Row.ViewHash, [.. (uris.GetValueOrDefault(h.Key) ?? []).Distinct()], h.Unchanged);
             })];
         }, cancellationToken);
 
@@ -289,7 +306,8 @@ public sealed partial class KnowledgeGraphStore
         {
             await using var transaction = new PipelinedTransaction(connection);
             var current = new Dictionary<GraphKey, long>();
-            await transaction.ReadAsync(async reader =>
+            var work = batch.Where(b => !b.Unchanged).ToList();
+            if (work.Count > 0) await transaction.ReadAsync(async reader =>
             {
                 await reader.NextResultAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
@@ -297,13 +315,13 @@ public sealed partial class KnowledgeGraphStore
                     current[new GraphKey(reader.GetString(0), reader.GetString(1))] = reader.IsDBNull(2) ? -1 : reader.GetInt64(2);
                 }
             }, cancellationToken,
-                LockStatement(batch.Select(b => b.Key.LockName)),
+                LockStatement(work.Select(b => b.Key.LockName)),
                 Statement("""
                     SELECT k.s, k.t, st.version FROM unnest($1::text[], $2::text[]) AS k(s, t)
                     LEFT JOIN graph_element_states st ON st.source_name = k.s AND st.target_name = k.t
-                    """, batch.Select(b => b.Key.Source).ToArray(), batch.Select(b => b.Key.Target).ToArray()));
+                    """, work.Select(b => b.Key.Source).ToArray(), work.Select(b => b.Key.Target).ToArray()));
 
-            var fresh = batch.Where(b => current.GetValueOrDefault(b.Key, -1) == (b.LoadedVersion ?? -1)).ToList();
+            var fresh = batch.Where(b => !b.Unchanged && current.GetValueOrDefault(b.Key, -1) == (b.LoadedVersion ?? -1)).ToList();
             var freshKeys = fresh.Select(f => f.Key).ToHashSet();
             var now = time.GetUtcNow();
             List<NpgsqlBatchCommand> statements = [];
@@ -329,28 +347,31 @@ public sealed partial class KnowledgeGraphStore
             {
                 statements.AddRange(RewriteStatements(rebuilt));
             }
-            var changed = fresh.Where(f => f.Element is not null && (f.Publish || f.Covers.Count > 0 || f.Rebuilt is not null || f.SummaryFailed)).ToList();
-            if (changed.Count > 0)
+            var present = fresh.Where(f => f.Element is not null).ToList();
+            if (present.Count > 0)
             {
-                // Published: a finalisation that loaded the state before this one is stale now. A failed summary asks for a rebuild.
+                // Whatever it published, the state is now the published one; a change raises the version, so a
+                // finalisation that loaded the state before this one is stale. A failed summary asks for a rebuild.
+                var changed = present.Select(f => f.Publish || f.Covers.Count > 0 || f.Rebuilt is not null || f.SummaryFailed).ToArray();
                 statements.Add(Statement("""
-                    UPDATE graph_element_states st SET version = st.version + 1, needs_replay = k.replay
-                    FROM unnest($1::text[], $2::text[], $3::bool[]) AS k(s, t, replay) WHERE st.source_name = k.s AND st.target_name = k.t
-                    """, changed.Select(c => c.Key.Source).ToArray(), changed.Select(c => c.Key.Target).ToArray(),
-                    changed.Select(c => c.SummaryFailed).ToArray()));
+                    UPDATE graph_element_states st SET version = st.version + k.bump, published_version = st.version + k.bump,
+                      needs_replay = CASE WHEN k.bump = 1 THEN k.replay ELSE st.needs_replay END
+                    FROM unnest($1::text[], $2::text[], $3::int[], $4::bool[]) AS k(s, t, bump, replay) WHERE st.source_name = k.s AND st.target_name = k.t
+                    """, present.Select(c => c.Key.Source).ToArray(), present.Select(c => c.Key.Target).ToArray(),
+                    changed.Select(c => c ? 1 : 0).ToArray(), present.Select(c => c.SummaryFailed).ToArray()));
             }
 
             var vectors = fresh.Where(f => f.Vector is not null).Select(f => f.Vector!).ToList();
             if (vectors.Count > 0)
             {
                 statements.Add(Statement("""
-                    UPDATE job_graph_changes c SET vector_pending = true, point_hash = v.h, point_text = v.x, point_payload = v.p
-                    FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS v(s, t, h, x, p)
+                    UPDATE job_graph_changes c SET vector_pending = true, point_hash = v.h
+                    FROM unnest($2::text[], $3::text[], $4::text[]) AS v(s, t, h)
                     WHERE c.job_id = $1 AND c.source_name = v.s AND c.target_name = v.t
                     """, jobId, vectors.Select(v => v.Key.Source).ToArray(), vectors.Select(v => v.Key.Target).ToArray(),
-                    vectors.Select(v => v.PointHash).ToArray(), vectors.Select(v => v.Text).ToArray(), vectors.Select(v => v.PayloadJson).ToArray()));
+                    vectors.Select(v => v.PointHash).ToArray()));
             }
-            var done = batch.Where(b => freshKeys.Contains(b.Key) ? b.Vector is null : !b.RetryIfStale).Select(b => b.Key).ToList();
+            var done = batch.Where(b => b.Unchanged || (freshKeys.Contains(b.Key) ? b.Vector is null : !b.RetryIfStale)).Select(b => b.Key).ToList();
             if (done.Count > 0)
             {
                 statements.Add(Statement("""
@@ -362,22 +383,24 @@ public sealed partial class KnowledgeGraphStore
             return (IReadOnlyList<GraphKey>)[.. fresh.Select(f => f.Key)];
         }, cancellationToken);
 
-    /// <summary>The vectors <paramref name="jobId"/>'s published elements still call for (left by a process that died after publishing).</summary>
-    public async Task<IReadOnlyList<PendingVector>> PendingVectorsAsync(Guid jobId, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// The elements <paramref name="jobId"/> published whose vectors are still to be written (left by a process that
+    /// died between the two), with the point each vector was for (null: removed).
+    /// </summary>
+    public async Task<IReadOnlyList<(GraphKey Key, string? PointHash)>> PendingVectorsAsync(Guid jobId, CancellationToken cancellationToken) =>
         await OnConnectionAsync(async connection =>
         {
-            var pending = new List<PendingVector>();
+            var pending = new List<(GraphKey, string?)>();
             await ReadAsync(connection, async reader =>
             {
                 while (await reader.ReadAsync(cancellationToken))
                 {
-                    pending.Add(new PendingVector(new GraphKey(reader.GetString(0), reader.GetString(1)),
-                        NullableString(reader, 2), NullableString(reader, 3), NullableString(reader, 4)));
+                    pending.Add((new GraphKey(reader.GetString(0), reader.GetString(1)), NullableString(reader, 2)));
                 }
             }, cancellationToken, Statement("""
-                SELECT source_name, target_name, point_hash, point_text, point_payload FROM job_graph_changes WHERE job_id = $1 AND vector_pending
+                SELECT source_name, target_name, point_hash FROM job_graph_changes WHERE job_id = $1 AND vector_pending
                 """, jobId));
-            return (IReadOnlyList<PendingVector>)pending;
+            return (IReadOnlyList<(GraphKey, string?)>)pending;
         }, cancellationToken);
 
     /// <summary>
@@ -388,14 +411,15 @@ public sealed partial class KnowledgeGraphStore
     /// round trip runs in this transaction, which holds only vector locks.
     /// </summary>
     /// <returns>How many vectors were written or removed.</returns>
-    public async Task<int> WriteVectorsAsync(Guid jobId, IReadOnlyList<PendingVector> pending, Func<IReadOnlyList<PendingVector>, Task> write,
-        CancellationToken cancellationToken) =>
+    /// <param name="superseded">Further pending records to forget: their vectors were made stale by a later publish.</param>
+    public async Task<int> WriteVectorsAsync(Guid jobId, IReadOnlyList<PendingVector> pending, IReadOnlyList<GraphKey> superseded,
+        Func<IReadOnlyList<PendingVector>, Task> write, CancellationToken cancellationToken) =>
         await OnConnectionAsync(async connection =>
         {
-            if (pending.Count == 0) return 0;
+            if (pending.Count == 0 && superseded.Count == 0) return 0;
             await using var transaction = new PipelinedTransaction(connection);
             var points = new Dictionary<GraphKey, string?>();
-            await transaction.ReadAsync(async reader =>
+            if (pending.Count > 0) await transaction.ReadAsync(async reader =>
             {
                 await reader.NextResultAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
@@ -415,15 +439,16 @@ public sealed partial class KnowledgeGraphStore
             {
                 await write(current);
             }
+            var forgotten = pending.Select(p => p.Key).Concat(superseded).ToList();
             await transaction.CommitAsync(cancellationToken, Statement("""
                 DELETE FROM job_graph_changes c USING unnest($2::text[], $3::text[]) AS k(s, t)
                 WHERE c.job_id = $1 AND c.source_name = k.s AND c.target_name = k.t AND c.vector_pending
-                """, jobId, pending.Select(p => p.Key.Source).ToArray(), pending.Select(p => p.Key.Target).ToArray()));
+                """, jobId, forgotten.Select(k => k.Source).ToArray(), forgotten.Select(k => k.Target).ToArray()));
             return current.Count;
         }, cancellationToken);
 
     /// <summary>An element's working state and what is published of it, as one row of <c>load-states.sql</c> (null version: no state).</summary>
-    private sealed record StateRow(long? Version, int Fragments, int EndpointFragments, int Descriptions, int EndpointDescriptions, decimal Weight,
+    private sealed record StateRow(long? Version, long? PublishedVersion, int Fragments, int EndpointFragments, int Descriptions, int EndpointDescriptions, decimal Weight,
         bool NeedsReplay, string? Summary, string? PointHash, string? ViewHash);
 
     private static IEnumerable<NpgsqlBatchCommand> UpsertStatements(IReadOnlyList<(GraphElement Element, string? PointHash)> published, DateTimeOffset now)

@@ -42,7 +42,9 @@ public sealed partial class KnowledgeGraphStore(ShieldDbContext db, TimeProvider
 
         return await OnConnectionAsync(async connection =>
         {
-            await using var transaction = new PipelinedTransaction(connection);
+            // Committed without waiting for the disk: the chunk's processed mark (LightRagChunkProcessor), committed
+            // synchronously after it, makes it durable before the chunk counts as done.
+            await using var transaction = new PipelinedTransaction(connection, asynchronousCommit: true);
             // The chunk's row lock first: two deliveries of the same chunk then see each other's fragments.
             var before = await ChunkFragmentsAsync(transaction, chunk.ChunkId, [], cancellationToken);
             var changed = await CommitChangeAsync(transaction, jobId, chunk.ChunkId, before.Fragments, after, time.GetUtcNow(), cancellationToken);
@@ -159,9 +161,9 @@ public sealed partial class KnowledgeGraphStore(ShieldDbContext db, TimeProvider
     }
 
     /// <summary>
-    /// The second and last round trip of a merge or release: the touched elements' locks, the chunk's fragments
-    /// replaced (only those that differ, so a repeated delivery changes nothing), what that adds to and takes from each
-    /// element's counts, the job's change records for every node and edge the chunk speaks of, and the commit.
+    /// The second and last round trip of a merge or release: the chunk's fragments replaced (only those that differ, so
+    /// a repeated delivery changes nothing), the touched elements' locks and what the change adds to and takes from
+    /// each element's counts, the job's change records for every node and edge the chunk speaks of, and the commit.
     /// </summary>
     /// <returns>How many fragments changed.</returns>
     private static async Task<int> CommitChangeAsync(PipelinedTransaction transaction, Guid jobId, string chunkId,
@@ -176,7 +178,8 @@ public sealed partial class KnowledgeGraphStore(ShieldDbContext db, TimeProvider
         List<NpgsqlBatchCommand> statements = [];
         if (deltas.Elements.Count > 0)
         {
-            statements.Add(LockStatement(deltas.Elements.Select(e => e.Key.LockName)));
+            // The chunk's own fragments first: its row lock covers them. The elements' locks are taken only for the
+            // counts all chunks share, so they are held for that one statement and the commit.
             var gone = removed.Where(r => !after.ContainsKey(r.Key)).Select(r => r.Key).ToList();
             if (gone.Any(k => k.IsEntity))
             {
@@ -214,6 +217,7 @@ public sealed partial class KnowledgeGraphStore(ShieldDbContext db, TimeProvider
                     addedEdges.Select(a => string.Join(IdSeparator, a.Value.Keywords)).ToArray(),
                     addedEdges.Select(a => a.Value.Description).ToArray(), addedEdges.Select(a => a.Value.Weight).ToArray(), now));
             }
+            statements.Add(LockStatement(deltas.Elements.Select(e => e.Key.LockName)));
             statements.Add(deltas.Statement(chunkId));
         }
         if (touched.Count > 0)
@@ -266,14 +270,12 @@ public sealed partial class KnowledgeGraphStore(ShieldDbContext db, TimeProvider
         }
     }
 
-    /// <summary>Reads the results of <paramref name="statements"/>, sent as one batch outside any transaction (one round trip).</summary>
+    /// <summary>Reads the results of <paramref name="statements"/>: one read-only transaction of one round trip, with keyed plans.</summary>
     private static async Task ReadAsync(NpgsqlConnection connection, Func<NpgsqlDataReader, Task> read, CancellationToken cancellationToken,
         params NpgsqlBatchCommand[] statements)
     {
-        await using var batch = new NpgsqlBatch(connection);
-        foreach (var statement in statements) batch.BatchCommands.Add(statement);
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        await read(reader);
+        await using var transaction = new PipelinedTransaction(connection);
+        await transaction.ReadAndCommitAsync(read, cancellationToken, statements);
     }
 }
 

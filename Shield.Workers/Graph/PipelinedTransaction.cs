@@ -8,7 +8,20 @@ namespace Shield.Workers.Graph;
 /// trip is one Npgsql operation (what <c>db.client.operation.duration</c> counts). Disposed without
 /// <see cref="CommitAsync"/>, it rolls back.
 /// </summary>
-public sealed class PipelinedTransaction(NpgsqlConnection connection) : IAsyncDisposable
+/// <remarks>
+/// Every statement of the graph reads or writes the rows of given keys, so the transaction asks the planner for keyed
+/// plans (<see cref="KeyedPlans"/>): with its estimates (an unnested batch, a frequent entity's rows counted by the
+/// average) PostgreSQL would otherwise often read a whole table or a whole element by hash join, sequential scan or
+/// bitmap, at a cost that grows with the knowledge base while the batch's locks are held, and compile it with JIT
+/// (hundreds of milliseconds for a statement that runs in a few).
+/// </remarks>
+/// <param name="asynchronousCommit">
+/// Commit without waiting for the WAL flush (<c>synchronous_commit = off</c>), so the transaction's locks are not held
+/// through a disk flush. Only for a transaction whose durability a later synchronous commit of the same caller seals
+/// (PostgreSQL flushes the WAL in order, so that commit flushes this one's too): a chunk's merge, sealed by the chunk's
+/// processed mark, which comes before its outcome is recorded.
+/// </param>
+public sealed class PipelinedTransaction(NpgsqlConnection connection, bool asynchronousCommit = false) : IAsyncDisposable
 {
     private bool _begun;
     private bool _ended;
@@ -67,6 +80,8 @@ public sealed class PipelinedTransaction(NpgsqlConnection connection) : IAsyncDi
         if (!_begun)
         {
             batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(KeyedPlans));
+            if (asynchronousCommit) batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit = off"));
             _begun = true;
         }
         foreach (var statement in statements) batch.BatchCommands.Add(statement);
@@ -88,6 +103,21 @@ public sealed class PipelinedTransaction(NpgsqlConnection connection) : IAsyncDi
             // A broken connection has no transaction left to roll back; the pool discards it.
         }
     }
+
+    /// <summary>
+    /// The planner settings of the transaction (SET LOCAL: they end with it): no JIT, and index lookups key by key
+    /// rather than sequential scans, bitmap scans or hash and merge joins (priced out, not forbidden: a statement with no
+    /// index to use still runs). No result set, so readers see only their statements'.
+    /// </summary>
+    public const string KeyedPlans = """
+        DO $$BEGIN
+          PERFORM set_config('jit', 'off', true);
+          PERFORM set_config('enable_seqscan', 'off', true);
+          PERFORM set_config('enable_bitmapscan', 'off', true);
+          PERFORM set_config('enable_hashjoin', 'off', true);
+          PERFORM set_config('enable_mergejoin', 'off', true);
+        END$$
+        """;
 
     /// <summary>One statement with positional parameters ($1, $2, …).</summary>
     public static NpgsqlBatchCommand Statement(string sql, params object?[] args)

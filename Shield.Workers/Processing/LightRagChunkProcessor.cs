@@ -87,7 +87,8 @@ public sealed partial class LightRagChunkProcessor(
             await vectors.UpsertAsync(VectorCollections.Chunks, new VectorPoint(chunk.ChunkId, vector, content, payload.ToJsonString()), cancellationToken);
         }
 
-        // Last: only a text whose fragments and vector are all stored counts as processed under these settings.
+        // Last: only a text whose fragments and vector are all stored counts as processed under these settings. A
+        // synchronous commit, so it also makes the merge's (committed without waiting for the disk) durable.
         await db.Database.ExecuteSqlInterpolatedAsync(
             $"UPDATE chunks SET extraction_settings = {settings.Fingerprint} WHERE id = {chunk.ChunkId}", cancellationToken);
         LogProcessed(chunk.ChunkId, merge.Entities, merge.Relationships);

@@ -63,7 +63,8 @@ namespace Shield.Ingestion.Persistence.Migrations
                     descriptions = table.Column<int>(type: "integer", nullable: false),
                     endpoint_descriptions = table.Column<int>(type: "integer", nullable: false),
                     weight = table.Column<decimal>(type: "numeric", nullable: false),
-                    needs_replay = table.Column<bool>(type: "boolean", nullable: false)
+                    needs_replay = table.Column<bool>(type: "boolean", nullable: false),
+                    published_version = table.Column<long>(type: "bigint", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -101,8 +102,8 @@ namespace Shield.Ingestion.Persistence.Migrations
             // The working state of every node and edge, from the fragments stored so far. A description counts as
             // covered where a fragment saying it was in its element's summary (coverage was per fragment before).
             migrationBuilder.Sql("""
-                INSERT INTO graph_element_states (source_name, target_name, version, fragments, endpoint_fragments, descriptions, endpoint_descriptions, weight, needs_replay)
-                SELECT k.name, '', 1, coalesce(e.n, 0), coalesce(r.n, 0), coalesce(e.d, 0), coalesce(r.d, 0), 0, false
+                INSERT INTO graph_element_states (source_name, target_name, version, fragments, endpoint_fragments, descriptions, endpoint_descriptions, weight, needs_replay, published_version)
+                SELECT k.name, '', 1, coalesce(e.n, 0), coalesce(r.n, 0), coalesce(e.d, 0), coalesce(r.d, 0), 0, false, 0
                 FROM (SELECT entity_name AS name FROM graph_entity_fragments UNION SELECT source_name FROM graph_relationship_fragments
                       UNION SELECT target_name FROM graph_relationship_fragments) k
                 LEFT JOIN (SELECT entity_name, count(*) AS n, count(DISTINCT description) AS d FROM graph_entity_fragments GROUP BY 1) e ON e.entity_name = k.name
@@ -110,8 +111,8 @@ namespace Shield.Ingestion.Persistence.Migrations
                              SELECT source_name AS name, description FROM graph_relationship_fragments
                              UNION ALL SELECT target_name, description FROM graph_relationship_fragments) x GROUP BY 1) r ON r.name = k.name;
 
-                INSERT INTO graph_element_states (source_name, target_name, version, fragments, endpoint_fragments, descriptions, endpoint_descriptions, weight, needs_replay)
-                SELECT source_name, target_name, 1, count(*), 0, count(DISTINCT description), 0, sum(weight::numeric), false
+                INSERT INTO graph_element_states (source_name, target_name, version, fragments, endpoint_fragments, descriptions, endpoint_descriptions, weight, needs_replay, published_version)
+                SELECT source_name, target_name, 1, count(*), 0, count(DISTINCT description), 0, sum(weight::numeric), false, 0
                 FROM graph_relationship_fragments GROUP BY 1, 2;
 
                 INSERT INTO graph_descriptions (source_name, target_name, kind, description_hash, description, fragments, first_chunk_id, covered)
@@ -165,18 +166,6 @@ namespace Shield.Ingestion.Persistence.Migrations
                 maxLength: 32,
                 nullable: true);
 
-            migrationBuilder.AddColumn<string>(
-                name: "point_payload",
-                table: "job_graph_changes",
-                type: "text",
-                nullable: true);
-
-            migrationBuilder.AddColumn<string>(
-                name: "point_text",
-                table: "job_graph_changes",
-                type: "text",
-                nullable: true);
-
             migrationBuilder.AddColumn<bool>(
                 name: "vector_pending",
                 table: "job_graph_changes",
@@ -226,14 +215,6 @@ namespace Shield.Ingestion.Persistence.Migrations
 
             migrationBuilder.DropColumn(
                 name: "point_hash",
-                table: "job_graph_changes");
-
-            migrationBuilder.DropColumn(
-                name: "point_payload",
-                table: "job_graph_changes");
-
-            migrationBuilder.DropColumn(
-                name: "point_text",
                 table: "job_graph_changes");
 
             migrationBuilder.DropColumn(

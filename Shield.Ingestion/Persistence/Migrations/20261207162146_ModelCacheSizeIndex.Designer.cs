@@ -233,6 +233,10 @@ namespace Shield.Ingestion.Persistence.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("needs_replay");
 
+                    b.Property<long>("PublishedVersion")
+                        .HasColumnType("bigint")
+                        .HasColumnName("published_version");
+
                     b.Property<long>("Version")
                         .HasColumnType("bigint")
                         .HasColumnName("version");
@@ -564,14 +568,6 @@ namespace Shield.Ingestion.Persistence.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)")
                         .HasColumnName("point_hash");
-
-                    b.Property<string>("PointPayload")
-                        .HasColumnType("text")
-                        .HasColumnName("point_payload");
-
-                    b.Property<string>("PointText")
-                        .HasColumnType("text")
-                        .HasColumnName("point_text");
 
                     b.Property<bool>("VectorPending")
                         .HasColumnType("boolean")

@@ -18,24 +18,19 @@ described AS (
                           THEN EXCLUDED.first_chunk_id ELSE d.first_chunk_id END,
     -- A description said again after it was gone is new: no summary covers it.
     covered = d.covered AND d.fragments > 0
-  RETURNING d.source_name, d.target_name, d.kind, d.description_hash, d.fragments),
--- A description row that comes to hold fragments is one more distinct description; one that loses its last, one fewer.
-distinct_deltas AS (
-  SELECT r.source_name AS s, r.target_name AS t, r.kind AS k,
-         sum(CASE WHEN r.fragments > 0 AND r.fragments - dd.n <= 0 THEN 1
-                  WHEN r.fragments <= 0 AND r.fragments - dd.n > 0 THEN -1 ELSE 0 END)::int AS n
-  FROM described r JOIN description_deltas dd ON dd.s = r.source_name AND dd.t = r.target_name AND dd.k = r.kind AND dd.h = r.description_hash
-  GROUP BY 1, 2, 3),
-element_deltas AS (
-  SELECT s, t, f, e, w, removed FROM unnest($7::text[], $8::text[], $9::int[], $10::int[], $11::numeric[], $12::bool[]) AS u(s, t, f, e, w, removed)),
+  RETURNING d.source_name, d.target_name, d.kind, (d.xmax = 0) AS inserted),
+-- A new description row is one more distinct description of its element. (A row that loses its last fragment, or
+-- gets one back, only does so by a removal, and a removal has the element rebuilt, counts included: so only
+-- insertions are counted here, and no join is needed.)
 states AS (
-  INSERT INTO graph_element_states AS st (source_name, target_name, version, fragments, endpoint_fragments, descriptions,
-                                          endpoint_descriptions, weight, needs_replay)
-  SELECT ed.s, ed.t, 1, ed.f, ed.e, coalesce(own.n, 0), coalesce(endpoint.n, 0), ed.w, ed.removed
-  FROM element_deltas ed
-  LEFT JOIN distinct_deltas own ON own.s = ed.s AND own.t = ed.t AND own.k = 0
-  LEFT JOIN distinct_deltas endpoint ON endpoint.s = ed.s AND endpoint.t = ed.t AND endpoint.k = 1
-  ORDER BY ed.s, ed.t
+  INSERT INTO graph_element_states AS st (source_name, target_name, version, published_version, fragments, endpoint_fragments,
+                                          descriptions, endpoint_descriptions, weight, needs_replay)
+  SELECT s, t, 1, 0, sum(f), sum(e), sum(d0), sum(d1), sum(w), bool_or(removed) FROM (
+    SELECT s, t, f, e, 0 AS d0, 0 AS d1, w, removed
+    FROM unnest($7::text[], $8::text[], $9::int[], $10::int[], $11::numeric[], $12::bool[]) AS u(s, t, f, e, w, removed)
+    UNION ALL
+    SELECT source_name, target_name, 0, 0, (kind = 0)::int, (kind = 1)::int, 0, false FROM described WHERE inserted) AS deltas
+  GROUP BY s, t ORDER BY s, t
   ON CONFLICT (source_name, target_name) DO UPDATE SET
     version = st.version + 1,
     fragments = st.fragments + EXCLUDED.fragments,
