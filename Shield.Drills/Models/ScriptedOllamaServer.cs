@@ -142,6 +142,12 @@ public sealed class ScriptedOllamaServer : IAsyncDisposable
     /// <summary>The next <paramref name="count"/> chat calls never answer (until the client gives up).</summary>
     public void HangNextChatCalls(int count) => Volatile.Write(ref _hangsLeft, count);
 
+    /// <summary>How long each chat answer takes (a model server is not instant; the benchmark's latency runs). Zero: at once.</summary>
+    public TimeSpan ChatLatency { get; set; }
+
+    /// <summary>How long each embedding call takes. Zero: at once.</summary>
+    public TimeSpan EmbedLatency { get; set; }
+
     public bool HasModel(string model) => _models.ContainsKey(Normalise(model));
 
     public ValueTask DisposeAsync() => _server.DisposeAsync();
@@ -206,6 +212,10 @@ public sealed class ScriptedOllamaServer : IAsyncDisposable
             {
                 Interlocked.Decrement(ref _heldCalls);
             }
+        }
+        if (ChatLatency > TimeSpan.Zero)
+        {
+            await Task.Delay(ChatLatency, context.RequestAborted);
         }
         if (TryTake(ref _hangsLeft))
         {
@@ -273,6 +283,10 @@ public sealed class ScriptedOllamaServer : IAsyncDisposable
     private async Task EmbedAsync(HttpContext context)
     {
         Interlocked.Increment(ref _embedCalls);
+        if (EmbedLatency > TimeSpan.Zero)
+        {
+            await Task.Delay(EmbedLatency, context.RequestAborted);
+        }
         var (request, model) = await ReadRequestAsync(context);
         if (!HasModel(model))
         {

@@ -88,11 +88,16 @@ public sealed partial class JobFinalizer(
     private async Task<(FinalizationResult Step, int Retries)> FinalizeBatchAsync(Guid jobId, IReadOnlyList<GraphKey> keys,
         JobDescriptions own, bool rebuild, CancellationToken cancellationToken)
     {
-        // An element nothing changed since it was published is left as it is, unless this job owes it a summary.
-        var loaded = await graph.LoadAsync(keys, (key, kind, descriptions) => rebuild || descriptions.SummaryFor(own.Of(key, kind)) is not null,
-            cancellationToken);
-        var rebuilt = loaded.Where(l => l.State.Exists && (rebuild || l.State.NeedsReplay)).Select(l => l.State.Key).ToList();
-        var fragments = rebuilt.Count == 0 ? new Dictionary<GraphKey, ElementAggregates>() : await graph.FragmentsAsync(rebuilt, cancellationToken);
+        IReadOnlyList<LoadedElement> loaded;
+        IReadOnlyDictionary<GraphKey, ElementAggregates> fragments;
+        using (PipelineStage.Start("load"))
+        {
+            // An element nothing changed since it was published is left as it is, unless this job owes it a summary.
+            loaded = await graph.LoadAsync(keys, (key, kind, descriptions) => rebuild || descriptions.SummaryFor(own.Of(key, kind)) is not null,
+                cancellationToken);
+            var rebuilt = loaded.Where(l => l.State.Exists && (rebuild || l.State.NeedsReplay)).Select(l => l.State.Key).ToList();
+            fragments = rebuilt.Count == 0 ? new Dictionary<GraphKey, ElementAggregates>() : await graph.FragmentsAsync(rebuilt, cancellationToken);
+        }
 
         (GraphElement? Element, IReadOnlyList<Guid> Covers, (ElementAggregates, IReadOnlySet<Guid>)? Rebuilt, bool Owed, bool Failed)[] composed;
         using (PipelineStage.Start("summarize"))
@@ -108,6 +113,7 @@ public sealed partial class JobFinalizer(
         }
 
         var final = new List<FinalElement>(loaded.Count);
+        using var compose = PipelineStage.Start("compose");
         for (var i = 0; i < loaded.Count; i++)
         {
             var (state, publishedPoint, publishedView, uris, unchanged) = loaded[i];
@@ -133,6 +139,7 @@ public sealed partial class JobFinalizer(
                 hash != publishedPoint ? new PendingVector(state.Key, hash, text, payload) : null, owed));
         }
 
+        compose.Dispose();
         var toEmbed = final.Where(f => f.Vector?.Text is not null).ToList();
         var embedded = new Dictionary<GraphKey, ReadOnlyMemory<float>>();
         if (toEmbed.Count > 0)
@@ -228,6 +235,7 @@ public sealed partial class JobFinalizer(
         {
             try
             {
+                if (attempt == 1) WorkerTelemetry.SummariesAsked.Add(1, new KeyValuePair<string, object?>("reason", plan.Reason));
                 return await summarizer.SummarizeAsync(key.ToString(), plan.Items, cancellationToken);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested && !DependencyOutage.IsOutage(ex))

@@ -43,7 +43,7 @@ public sealed record ElementDescriptions(string? Summary, IReadOnlyList<Descript
         }
         if (GraphMergeRules.ApproximateTokens(Joined) > GraphMergeRules.SummaryTokenThreshold)
         {
-            return new SummaryPlan(Items, Uncovered.Select(d => d.Hash).ToHashSet());
+            return new SummaryPlan(Items, Uncovered.Select(d => d.Hash).ToHashSet(), SummaryPlan.Length);
         }
         if (ownDescriptions.Count < GraphMergeRules.SummaryFragmentThreshold)
         {
@@ -51,7 +51,7 @@ public sealed record ElementDescriptions(string? Summary, IReadOnlyList<Descript
         }
         var uncoveredOwn = Uncovered.Where(d => ownDescriptions.Contains(d.Hash)).ToList();
         List<string> items = [.. Summary is null ? [] : new[] { Summary }, .. uncoveredOwn.Select(d => d.Text).Where(t => t != Summary)];
-        return items.Count > 1 ? new SummaryPlan(items, uncoveredOwn.Select(d => d.Hash).ToHashSet()) : null;
+        return items.Count > 1 ? new SummaryPlan(items, uncoveredOwn.Select(d => d.Hash).ToHashSet(), SummaryPlan.Job) : null;
     }
 
     /// <summary>The descriptions once <paramref name="summary"/> (of <paramref name="plan"/>'s items) covers the plan's descriptions too.</summary>
@@ -59,8 +59,15 @@ public sealed record ElementDescriptions(string? Summary, IReadOnlyList<Descript
         new(summary, [.. Uncovered.Where(d => !plan.Covers.Contains(d.Hash))]);
 }
 
-/// <summary>What a finalisation asks the model to summarise, and the descriptions (by hash) the summary then covers.</summary>
-public sealed record SummaryPlan(IReadOnlyList<string> Items, IReadOnlySet<Guid> Covers);
+/// <summary>What a finalisation asks the model to summarise, the descriptions (by hash) the summary then covers, and which rule asked.</summary>
+public sealed record SummaryPlan(IReadOnlyList<string> Items, IReadOnlySet<Guid> Covers, string Reason)
+{
+    /// <summary>The job's own chunks gave 8 descriptions or more.</summary>
+    public const string Job = "job";
+
+    /// <summary>The whole description passed 1,200 tokens.</summary>
+    public const string Length = "length";
+}
 
 /// <summary>
 /// What a finalisation reads of a node or edge: its working state as merges keep it (counts, sums, the first source

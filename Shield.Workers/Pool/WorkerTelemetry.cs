@@ -23,6 +23,8 @@ public static class WorkerTelemetry
         description: "Job finalisations run (summaries and vectors of what a job changed); a repeated one is counted again");
     public static readonly Counter<long> ElementsFinalized = Meter.CreateCounter<long>("shield.graph.finalized",
         description: "Nodes and edges written by a job's finalisation, by kind (entity, relationship) and whether it was summarised");
+    public static readonly Counter<long> SummariesAsked = Meter.CreateCounter<long>("shield.graph.summaries",
+        description: "Summaries a finalisation asked for, by the rule that asked (job: the job brought 8 descriptions; length: the description passed 1,200 tokens)");
     public static readonly Histogram<double> JobDuration = Meter.CreateHistogram<double>("shield.job.duration", unit: "s", description: "Time from a job's acceptance to its terminal state");
 
     private static long _queueDepth;

@@ -11,6 +11,16 @@ public enum WorldKind
     Location,
 }
 
+/// <summary>
+/// Which documents: <see cref="World"/>, the world's chronicles; <see cref="Frequent"/>, the same with one organisation
+/// named in every chunk and another in every other chunk (the knowledge base's hottest nodes, issue 21).
+/// </summary>
+public enum CorpusKind
+{
+    World,
+    Frequent,
+}
+
 /// <summary>One recurring name of the generated world.</summary>
 public sealed record WorldName(string Name, WorldKind Kind);
 
@@ -42,7 +52,11 @@ public static class DocumentCorpus
         "Oakhurst Vale", "Lirren", "Dunmore Heath", "Calloway Point", "Veshta", "Skarn Valley", "Hollin Ford",
         "Amberley Cross", "Norrvik", "Saltmere");
 
-    public static readonly IReadOnlyList<WorldName> All = [.. People, .. Organisations, .. Places];
+    /// <summary>The frequent corpus's two organisations: in every chunk, and in every other one. The world corpus never names them.</summary>
+    public static readonly WorldName EveryChunk = new("Meridian Council", WorldKind.Organization);
+    public static readonly WorldName HalfTheChunks = new("Lantern Guild", WorldKind.Organization);
+
+    public static readonly IReadOnlyList<WorldName> All = [.. People, .. Organisations, .. Places, EveryChunk, HalfTheChunks];
 
     private static readonly string[] Topics =
     [
@@ -60,14 +74,22 @@ public static class DocumentCorpus
     /// <paramref name="tokenizer"/>. With <c>tokens = n × 1,100</c> LightRAG's chunker (1,200-token windows every 1,100
     /// tokens) cuts it into exactly n chunks.
     /// </summary>
-    public static string Document(int document, int tokens, Tokenizer tokenizer)
+    /// <remarks>
+    /// With <see cref="CorpusKind.Frequent"/>, every paragraph (six sentences, about 170 tokens) opens with a sentence
+    /// naming <see cref="EveryChunk"/>, and in every other 1,100-token stretch (one chunk's worth) the third sentence of
+    /// each paragraph names <see cref="HalfTheChunks"/>: each chunk names the first, about half of them the second.
+    /// </remarks>
+    public static string Document(int document, int tokens, Tokenizer tokenizer, CorpusKind corpus = CorpusKind.World)
     {
         var random = new Random(1_000 + document);
         var text = new StringBuilder();
         // Sentence by sentence, each counted with the space or paragraph break before it (how it is encoded in the text).
         for (int sentence = 0, used = 0; ; sentence++)
         {
-            var next = (sentence == 0 ? "" : sentence % 6 == 0 ? "\n\n" : " ") + Sentence(document, sentence, random);
+            var said = corpus == CorpusKind.Frequent && sentence % 6 == 0 ? Frequent(EveryChunk, document, sentence, random)
+                : corpus == CorpusKind.Frequent && sentence % 6 == 2 && used / 1100 % 2 == 0 ? Frequent(HalfTheChunks, document, sentence, random)
+                : Sentence(document, sentence, random);
+            var next = (sentence == 0 ? "" : sentence % 6 == 0 ? "\n\n" : " ") + said;
             var cost = tokenizer.CountTokens(next);
             if (used + cost > tokens) return text.ToString();
             text.Append(next);
@@ -103,6 +125,10 @@ public static class DocumentCorpus
             _ => $"Nobody could agree on {topic} that year, and note {n} only says the question was left for later.",
         };
     }
+
+    /// <summary>A sentence naming one of the frequent corpus's organisations with a person, numbered like every other.</summary>
+    private static string Frequent(WorldName organisation, int document, int n, Random random) =>
+        $"The {organisation.Name} recorded in minute {n} of year {1840 + document * 3 + n / 40} that {Pick(People, document, random).Name} attended.";
 
     private static WorldName HomeOrganisation(WorldName person) => Organisations[People.IndexOf(person) * 5 % Organisations.Count];
 

@@ -29,6 +29,11 @@ public sealed class ExtractionLedger(Tokenizer tokenizer)
         _byChunk[chunkId] = result;
     }
 
+    /// <summary>How many of <paramref name="chunks"/> the extractor found <paramref name="name"/> in (as an entity or a relation's end).</summary>
+    public int ChunksNaming(IEnumerable<string> chunks, string name) =>
+        chunks.Count(c => _byChunk.TryGetValue(c, out var r)
+            && (r.Entities.Any(e => e.Name == name) || r.Relations.Any(x => x.Source == name || x.Target == name)));
+
     /// <summary>
     /// LightRAG's cost of ingesting the chunks <paramref name="document"/> into a knowledge base that already holds
     /// <paramref name="before"/> (chunk ids whose answers are recorded): calls and embedded texts.
