@@ -6,10 +6,19 @@
 #   bench/document.sh                               # CHUNKS=40 POOL_SIZES="1 2 4" MODELS="embedded scripted" KB_DOCUMENTS=4
 #   CHUNKS=12 POOL_SIZES=4 MODELS=scripted bench/document.sh
 #
+# Growth mode (issue 21): the knowledge base grows to each of KB_SIZES documents, and at each size PROBES new
+# documents are measured (first and second ingestion), queries are timed through an Api process, a deletion is timed,
+# and one Workers process is compared with two; once per corpus (the world's chronicles, and the same with one
+# organisation named in every chunk and another in every other one). The table: bench/growth-table.py.
+#
+#   bench/document.sh growth                        # KB_SIZES=0,12,50,100,250 CORPORA="world frequent" PROBES=3
+#   KB_SIZES=0,12 CORPORA=frequent BURST_LATENCY_MS=100 bench/document.sh growth
+#
 # Every run is its own process with its own redis-server and PostgreSQL (an empty knowledge base and an empty
 # model cache). Prints each run's JSON lines, then a table of them.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
+mode=${1:-runs}
 CHUNKS=${CHUNKS:-40}
 POOL_SIZES=${POOL_SIZES:-1 2 4}
 MODELS=${MODELS:-embedded scripted}
@@ -20,6 +29,15 @@ dotnet build -c Release "$repo/bench/Shield.Bench" -v q -nologo >/dev/null
 bench=("dotnet" "$repo/bench/Shield.Bench/bin/Release/net10.0/Shield.Bench.dll" --workload document --chunks "$CHUNKS")
 lines=$(mktemp /tmp/shield-document-XXXXXX)
 trap 'rm -f "$lines"' EXIT
+
+if [[ "$mode" == "growth" ]]; then
+  for corpus in ${CORPORA:-world frequent}; do
+    "${bench[@]}" --model scripted --pool-size "$GROWTH_POOL" --kb-sizes "${KB_SIZES:-0,12,50,100,250}" --corpus "$corpus" \
+      --probes "${PROBES:-3}" --queries "${QUERIES:-50}" --burst-latency-ms "${BURST_LATENCY_MS:-0}" | tee -a "$lines"
+  done
+  python3 "$repo/bench/growth-table.py" "$lines"
+  exit 0
+fi
 
 for model in $MODELS; do
   for pool in $POOL_SIZES; do

@@ -81,7 +81,7 @@ public sealed class GraphElementStateRow
     public int EndpointFragments { get; set; }
     /// <summary>Distinct descriptions among <see cref="Fragments"/>.</summary>
     public int Descriptions { get; set; }
-    /// <summary>Distinct descriptions among <see cref="EndpointFragments"/>.</summary>
+    /// <summary>Distinct descriptions among <see cref="EndpointFragments"/>, kept only while the node has no fragments of its own.</summary>
     public int EndpointDescriptions { get; set; }
     /// <summary>For an edge: the exact sum of its fragments' weights (numeric, so removing a fragment restores the sum exactly).</summary>
     public decimal Weight { get; set; }
@@ -97,7 +97,10 @@ public sealed class GraphDescriptionRow
 {
     public required string SourceName { get; set; }
     public required string TargetName { get; set; }
-    /// <summary><see cref="GraphDescriptionKinds"/>: the element's own fragments, or (for a node) the edges that end at it.</summary>
+    /// <summary>
+    /// <see cref="GraphDescriptionKinds"/>: the element's own fragments, or (for a node no chunk describes as an entity,
+    /// and only while none does) the edges that end at it.
+    /// </summary>
     public short Kind { get; set; }
     /// <summary>MD5 of <see cref="Description"/>, as a uuid.</summary>
     public Guid DescriptionHash { get; set; }

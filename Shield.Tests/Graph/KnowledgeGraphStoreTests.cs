@@ -182,6 +182,27 @@ public sealed class KnowledgeGraphStoreTests(ShieldStackFixture stack)
     }
 
     [Fact]
+    public async Task A_node_whose_only_description_goes_is_described_by_its_edges_again()
+    {
+        var a = N("Konrad Zuse");
+        var b = N("Z3");
+        await MergeAsync(new ChunkGraph("chunk-e1" + _run, [Entity(a, "person", "Engineer.")],
+            [new RelationMention(a, b, ["design"], "Zuse built the Z3.", 1.0)]));
+        await MergeAsync(new ChunkGraph("chunk-e2" + _run, [Entity(b, "artifact", "An early computer.")], []));
+        await FinalizeAsync(new CountingSummarizer());
+        Assert.Equal(("artifact", "An early computer."), ((await EntityAsync(b))!.EntityType, (await EntityAsync(b))!.Description));
+
+        // The chunk that described it now says nothing of it: it is its edges' again, as before anyone described it.
+        var again = Guid.NewGuid();
+        await MergeAsync(new ChunkGraph("chunk-e2" + _run, [], []), again);
+        await FinalizeAsync(new CountingSummarizer(), again);
+
+        var node = (await EntityAsync(b))!;
+        Assert.Equal((GraphMergeRules.UnknownType, "Zuse built the Z3.", 1), (node.EntityType, node.Description, node.FragmentCount));
+        Assert.Equal(["chunk-e1" + _run], node.SourceChunkIds);
+    }
+
+    [Fact]
     public async Task Concurrent_merges_of_the_same_entity_lose_no_update()
     {
         var hub = N("Royal Society");

@@ -512,7 +512,9 @@ public sealed partial class KnowledgeGraphStore
         var keys = rebuilt.Select(r => r.Aggregates.Key).ToList();
         var (sources, targets) = (keys.Select(k => k.Source).ToArray(), keys.Select(k => k.Target).ToArray());
         var names = keys.Where(k => k.IsEntity).Select(k => k.Source).ToArray();
-        var descriptions = rebuilt.SelectMany(r => new[] { (GraphDescriptionKinds.Own, r.Aggregates.Fragments), (GraphDescriptionKinds.Endpoint, r.Aggregates.EndpointFragments) }
+        // Edges' descriptions are kept for a node only while nobody describes it (as the merges keep them).
+        var descriptions = rebuilt.SelectMany(r => new[] { (GraphDescriptionKinds.Own, r.Aggregates.Fragments),
+                    (GraphDescriptionKinds.Endpoint, r.Aggregates.DescribingKind == GraphDescriptionKinds.Endpoint ? r.Aggregates.EndpointFragments : []) }
                 .SelectMany(kind => ElementAggregates.DescriptionsOf(kind.Item2).Select(d => (r.Aggregates.Key, Kind: kind.Item1, d.Description, d.Fragments,
                     Covered: kind.Item1 == r.Aggregates.DescribingKind && r.Covered.Contains(d.Description.Hash)))))
             .ToList();
@@ -554,7 +556,8 @@ public sealed partial class KnowledgeGraphStore
             FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::int[], $6::int[], $7::numeric[]) AS u(s, t, f, e, d, ed, w)
             WHERE st.source_name = u.s AND st.target_name = u.t
             """, sources, targets, a.Select(x => x.Fragments.Count).ToArray(), a.Select(x => x.EndpointFragments.Count).ToArray(),
-            a.Select(x => ElementAggregates.DescriptionsOf(x.Fragments).Count).ToArray(), a.Select(x => ElementAggregates.DescriptionsOf(x.EndpointFragments).Count).ToArray(),
+            a.Select(x => ElementAggregates.DescriptionsOf(x.Fragments).Count).ToArray(),
+            a.Select(x => x.DescribingKind == GraphDescriptionKinds.Endpoint ? ElementAggregates.DescriptionsOf(x.EndpointFragments).Count : 0).ToArray(),
             a.Select(x => x.Weight).ToArray());
     }
 

@@ -172,7 +172,7 @@ public sealed partial class KnowledgeGraphStore(ShieldDbContext db, TimeProvider
     {
         var removed = before.Where(b => !after.TryGetValue(b.Key, out var now) || !b.Value.SaysTheSameAs(now)).ToList();
         var added = after.Where(a => !before.TryGetValue(a.Key, out var was) || !was.SaysTheSameAs(a.Value)).ToList();
-        var deltas = FragmentDeltas.Of(removed, added);
+        var deltas = FragmentDeltas.Of(removed, added, after.Keys.Where(k => k.IsEntity).Select(k => k.Source).ToHashSet(StringComparer.Ordinal));
         var touched = WithEndpoints(before.Keys.Concat(after.Keys));
 
         List<NpgsqlBatchCommand> statements = [];
@@ -281,8 +281,9 @@ public sealed partial class KnowledgeGraphStore(ShieldDbContext db, TimeProvider
 
 /// <summary>
 /// What a chunk's changed fragments add to and take from the working state of the elements they touch: per distinct
-/// description (an edge's description is also one of each endpoint's, for a node nobody described), per element
-/// (fragment counts, exact weight sum, whether anything was removed), per type and per keyword.
+/// description (an edge's description is also one of each endpoint's, kept only while nobody describes that node as
+/// an entity: it is the node's description then), per element (fragment counts, exact weight sum, whether anything
+/// was removed), per type and per keyword.
 /// </summary>
 internal sealed record FragmentDeltas(
     IReadOnlyList<(GraphKey Key, short Kind, string Description, int Fragments)> Descriptions,
@@ -290,7 +291,9 @@ internal sealed record FragmentDeltas(
     IReadOnlyList<(string Entity, string Type, int Fragments)> Types,
     IReadOnlyList<(GraphKey Key, string Keyword, int Fragments)> Keywords)
 {
-    public static FragmentDeltas Of(IEnumerable<KeyValuePair<GraphKey, GraphFragment>> removed, IEnumerable<KeyValuePair<GraphKey, GraphFragment>> added)
+    /// <param name="described">Nodes the chunk describes as entities: described now, their edges' descriptions are not theirs to keep.</param>
+    public static FragmentDeltas Of(IEnumerable<KeyValuePair<GraphKey, GraphFragment>> removed, IEnumerable<KeyValuePair<GraphKey, GraphFragment>> added,
+        IReadOnlySet<string> described)
     {
         var descriptions = new Dictionary<(GraphKey, short, string), int>();
         var elements = new Dictionary<GraphKey, (int Fragments, int Endpoint, decimal Weight, bool Removed)>();
@@ -316,7 +319,7 @@ internal sealed record FragmentDeltas(
             foreach (var keyword in fragment.Keywords.Distinct(StringComparer.Ordinal)) Add(keywords, (key, keyword), sign);
             foreach (var endpoint in new[] { GraphKey.Entity(key.Source), GraphKey.Entity(key.Target) })
             {
-                Add(descriptions, (endpoint, GraphDescriptionKinds.Endpoint, fragment.Description), sign);
+                if (!described.Contains(endpoint.Source)) Add(descriptions, (endpoint, GraphDescriptionKinds.Endpoint, fragment.Description), sign);
                 Element(endpoint, 0, sign, 0, sign < 0);
             }
         }

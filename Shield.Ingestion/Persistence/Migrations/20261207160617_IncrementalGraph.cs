@@ -103,7 +103,7 @@ namespace Shield.Ingestion.Persistence.Migrations
             // covered where a fragment saying it was in its element's summary (coverage was per fragment before).
             migrationBuilder.Sql("""
                 INSERT INTO graph_element_states (source_name, target_name, version, fragments, endpoint_fragments, descriptions, endpoint_descriptions, weight, needs_replay, published_version)
-                SELECT k.name, '', 1, coalesce(e.n, 0), coalesce(r.n, 0), coalesce(e.d, 0), coalesce(r.d, 0), 0, false, 0
+                SELECT k.name, '', 1, coalesce(e.n, 0), coalesce(r.n, 0), coalesce(e.d, 0), CASE WHEN e.n IS NULL THEN coalesce(r.d, 0) ELSE 0 END, 0, false, 0
                 FROM (SELECT entity_name AS name FROM graph_entity_fragments UNION SELECT source_name FROM graph_relationship_fragments
                       UNION SELECT target_name FROM graph_relationship_fragments) k
                 LEFT JOIN (SELECT entity_name, count(*) AS n, count(DISTINCT description) AS d FROM graph_entity_fragments GROUP BY 1) e ON e.entity_name = k.name
@@ -128,6 +128,7 @@ namespace Shield.Ingestion.Persistence.Migrations
                 SELECT name, '', 1, md5(description)::uuid, description, count(*), min(chunk_id), false FROM (
                   SELECT source_name AS name, chunk_id, description FROM graph_relationship_fragments
                   UNION ALL SELECT target_name, chunk_id, description FROM graph_relationship_fragments) x
+                WHERE NOT EXISTS (SELECT 1 FROM graph_entity_fragments f WHERE f.entity_name = x.name)
                 GROUP BY name, description;
 
                 INSERT INTO graph_entity_types (entity_name, entity_type, fragments, first_chunk_id)

@@ -8,7 +8,17 @@
 --   $13-$15 type deltas: entity, type, fragments
 --   $16-$19 keyword deltas: source, target, keyword, fragments
 WITH description_deltas AS (
-  SELECT s, t, k, x, md5(x)::uuid AS h, n FROM unnest($2::text[], $3::text[], $4::smallint[], $5::text[], $6::int[]) AS u(s, t, k, x, n)),
+  SELECT s, t, k, x, md5(x)::uuid AS h, n FROM unnest($2::text[], $3::text[], $4::smallint[], $5::text[], $6::int[]) AS u(s, t, k, x, n)
+  -- An edge's description is kept as one of its endpoint's only while no chunk describes that node (it is the node's
+  -- description then); a node that loses its last own fragment does so by a removal, and is rebuilt with them.
+  WHERE k = 0 OR NOT EXISTS (SELECT 1 FROM graph_element_states st WHERE st.source_name = u.s AND st.target_name = '' AND st.fragments > 0)),
+-- A node nobody described until this chunk: the descriptions it had from its edges go.
+undescribed AS (
+  DELETE FROM graph_descriptions d
+  USING unnest($7::text[], $8::text[], $9::int[]) AS u(s, t, f), graph_element_states st
+  WHERE u.t = '' AND u.f > 0 AND st.source_name = u.s AND st.target_name = '' AND st.fragments = 0
+    AND d.source_name = u.s AND d.target_name = '' AND d.kind = 1
+  RETURNING 1),
 described AS (
   INSERT INTO graph_descriptions AS d (source_name, target_name, kind, description_hash, description, fragments, first_chunk_id, covered)
   SELECT s, t, k, h, x, n, $1, false FROM description_deltas ORDER BY s, t, k, h
@@ -36,7 +46,8 @@ states AS (
     fragments = st.fragments + EXCLUDED.fragments,
     endpoint_fragments = st.endpoint_fragments + EXCLUDED.endpoint_fragments,
     descriptions = st.descriptions + EXCLUDED.descriptions,
-    endpoint_descriptions = st.endpoint_descriptions + EXCLUDED.endpoint_descriptions,
+    endpoint_descriptions = CASE WHEN st.fragments = 0 AND EXCLUDED.fragments > 0 THEN 0
+                                 ELSE st.endpoint_descriptions + EXCLUDED.endpoint_descriptions END,
     weight = st.weight + EXCLUDED.weight,
     needs_replay = st.needs_replay OR EXCLUDED.needs_replay
   RETURNING 1),
@@ -53,4 +64,4 @@ keyworded AS (
   SELECT s, t, k, c FROM unnest($16::text[], $17::text[], $18::text[], $19::int[]) AS u(s, t, k, c) ORDER BY s, t, k
   ON CONFLICT (source_name, target_name, keyword) DO UPDATE SET fragments = w.fragments + EXCLUDED.fragments
   RETURNING 1)
-SELECT (SELECT count(*) FROM states), (SELECT count(*) FROM typed), (SELECT count(*) FROM keyworded);
+SELECT (SELECT count(*) FROM states), (SELECT count(*) FROM typed), (SELECT count(*) FROM keyworded), (SELECT count(*) FROM undescribed);

@@ -234,12 +234,13 @@ public static class DocumentWorkload
         var median = new JsonObject();
         foreach (var (name, value) in runs[0])
         {
-            var values = runs.Select(r => r[name]).ToList();
+            // A run may lack a field another has (a stage it did not pass through): the median of those that have it.
+            var values = runs.Select(r => r[name]).OfType<JsonNode>().ToList();
             median[name] = value switch
             {
                 JsonObject => Median([.. values.OfType<JsonObject>()]),
                 JsonValue v when v.TryGetValue<double>(out _) =>
-                    values.Select(x => x!.GetValue<double>()).Order().ElementAt(values.Count / 2),
+                    values.Select(x => x.GetValue<double>()).Order().ElementAt(values.Count / 2),
                 _ => value?.DeepClone(),
             };
         }
