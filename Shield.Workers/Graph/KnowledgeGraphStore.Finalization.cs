@@ -298,7 +298,8 @@ public sealed partial class KnowledgeGraphStore
     /// with that vector (<see cref="WriteVectorsAsync"/> writes it next, outside this transaction). An element that
     /// changed meanwhile is left to the job whose change it was (that job's finalisation comes after), unless it carried
     /// a summary only this job asks for (<see cref="FinalElement.RetryIfStale"/>): then this job's change record stays,
-    /// and its finalisation computes it again. No model or vector store is called while the locks are held.
+    /// and its finalisation computes it again. An element with nothing to publish (<see cref="FinalElement.Unchanged"/>)
+    /// takes no lock: only its change record goes. No model or vector store is called while the locks are held.
     /// </summary>
     /// <returns>The keys that were published (the others changed meanwhile).</returns>
     public async Task<IReadOnlyList<GraphKey>> PublishAsync(Guid jobId, IReadOnlyList<FinalElement> batch, CancellationToken cancellationToken) =>

@@ -77,21 +77,31 @@ public static class DocumentCorpus
     /// <remarks>
     /// With <see cref="CorpusKind.Frequent"/>, every paragraph (six sentences, about 170 tokens) opens with a sentence
     /// naming <see cref="EveryChunk"/>, and in every other 1,100-token stretch (one chunk's worth) the third sentence of
-    /// each paragraph names <see cref="HalfTheChunks"/>: each chunk names the first, about half of them the second.
+    /// each paragraph names <see cref="HalfTheChunks"/>, but not in the stretch's first 100 tokens, which the chunk
+    /// before it also holds (windows of 1,200 every 1,100), nor from its last 100 on (a sentence begun there would
+    /// reach the next chunk): each chunk names the first, every other chunk the second.
     /// </remarks>
     public static string Document(int document, int tokens, Tokenizer tokenizer, CorpusKind corpus = CorpusKind.World)
     {
         var random = new Random(1_000 + document);
         var text = new StringBuilder();
         // Sentence by sentence, each counted with the space or paragraph break before it (how it is encoded in the text).
-        for (int sentence = 0, used = 0; ; sentence++)
+        // That sum sizes the text; it runs ahead of the tokens the chunker sees (a sentence's closing full stop and the
+        // next paragraph's break encode as one token in context), so where the text is in the chunker's windows is
+        // counted apart: each sentence with the character before it, less that character alone.
+        for (int sentence = 0, used = 0, position = 0; ; sentence++)
         {
             var said = corpus == CorpusKind.Frequent && sentence % 6 == 0 ? Frequent(EveryChunk, document, sentence, random)
-                : corpus == CorpusKind.Frequent && sentence % 6 == 2 && used / 1100 % 2 == 0 ? Frequent(HalfTheChunks, document, sentence, random)
+                : corpus == CorpusKind.Frequent && sentence % 6 == 2 && position % 2200 is >= 100 and < 1000 ? Frequent(HalfTheChunks, document, sentence, random)
                 : Sentence(document, sentence, random);
             var next = (sentence == 0 ? "" : sentence % 6 == 0 ? "\n\n" : " ") + said;
             var cost = tokenizer.CountTokens(next);
             if (used + cost > tokens) return text.ToString();
+            if (corpus == CorpusKind.Frequent)
+            {
+                var before = text.Length == 0 ? "" : text[^1].ToString();
+                position += tokenizer.CountTokens(before + next) - tokenizer.CountTokens(before);
+            }
             text.Append(next);
             used += cost;
         }

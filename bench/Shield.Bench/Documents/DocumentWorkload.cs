@@ -232,10 +232,11 @@ public static class DocumentWorkload
     private static JsonObject Median(IReadOnlyList<JsonObject> runs)
     {
         var median = new JsonObject();
-        foreach (var (name, value) in runs[0])
+        // A run may lack a field another has (a stage it did not pass through): the median of those that have it.
+        foreach (var name in runs.SelectMany(r => r.Select(field => field.Key)).Distinct())
         {
-            // A run may lack a field another has (a stage it did not pass through): the median of those that have it.
             var values = runs.Select(r => r[name]).OfType<JsonNode>().ToList();
+            var value = values.FirstOrDefault();
             median[name] = value switch
             {
                 JsonObject => Median([.. values.OfType<JsonObject>()]),
@@ -444,7 +445,9 @@ public sealed class DocumentRig : IAsyncDisposable
         _stages.Reset();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var jobId = Guid.CreateVersion7();
+        var finalizations = _stages.Finalizations;
         var seconds = await IngestAsync(document, number, jobId);
+        await _stages.WaitForFinalizationAsync(finalizations, TimeSpan.FromSeconds(10));
         cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         var after = Counters();
         var calls = _ollama is null
@@ -615,6 +618,7 @@ public sealed class StageTimes : IDisposable
     private long _roundTrips;
     private long _mergeRoundTrips;
     private long _finalizeRoundTrips;
+    private long _finalizations;
 
     public StageTimes()
     {
@@ -638,6 +642,7 @@ public sealed class StageTimes : IDisposable
                     return;
                 }
                 _ticks.AddOrUpdate(name, activity.Duration.Ticks, (_, t) => t + activity.Duration.Ticks);
+                if (name == "finalize/total") Interlocked.Increment(ref _finalizations);
             },
         };
         ActivitySource.AddActivityListener(_listener);
@@ -672,6 +677,20 @@ public sealed class StageTimes : IDisposable
             else Interlocked.Add(ref _finalized, value);
         });
         _meters.Start();
+    }
+
+    /// <summary>Finalisation spans ended since the process started.</summary>
+    public long Finalizations => Interlocked.Read(ref _finalizations);
+
+    /// <summary>
+    /// Waits until more than <paramref name="before"/> finalisation spans have ended: the job reads <c>completed</c>
+    /// while its finalisation span is still open (the completion is written inside it), and a snapshot taken then
+    /// would miss the span's time.
+    /// </summary>
+    public async Task WaitForFinalizationAsync(long before, TimeSpan timeout)
+    {
+        var watch = Stopwatch.StartNew();
+        while (Finalizations <= before && watch.Elapsed < timeout) await Task.Delay(5);
     }
 
     public long Reused => Interlocked.Read(ref _reused);
