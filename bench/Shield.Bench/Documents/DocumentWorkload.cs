@@ -228,7 +228,7 @@ public static class DocumentWorkload
         }
     }
 
-    /// <summary>Each number the median of the runs' (objects field by field; anything else the first run's).</summary>
+    /// <summary>Each number the median of the runs' (objects field by field; anything else the first run's that has it).</summary>
     private static JsonObject Median(IReadOnlyList<JsonObject> runs)
     {
         var median = new JsonObject();
