@@ -67,6 +67,7 @@ internal static class LocalPostgresExtensions
             secret: true,
             persist: true);
 
+        var settings = PostgresServerSettings.CommandLineFrom(builder.Configuration);
         var server = new LocalPostgresServerResource(name, programs.Bash!, dataDirectory, password.Resource);
         var configuredPort = builder.Configuration.GetValue<int?>(ShieldConfigKeys.PostgresPort);
 
@@ -92,6 +93,7 @@ internal static class LocalPostgresExtensions
                 context.Args.Add(Path.Combine(dataDirectory, "postgres"));
                 context.Args.Add(server.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
                 context.Args.Add(string.Join(',', server.Databases.Select(d => d.DatabaseName)));
+                foreach (var option in settings) context.Args.Add(option);
             })
             // The password travels in the environment: argv is world-readable through ps and /proc.
             .WithEnvironment("SHIELD_PG_PASSWORD", password)

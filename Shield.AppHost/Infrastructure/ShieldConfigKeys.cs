@@ -17,6 +17,9 @@ public static class ShieldConfigKeys
     public const string PostgresBin = "Shield:Local:PostgresBin";
     public const string PostgresPort = "Shield:Local:PostgresPort";
 
+    /// <summary>PostgreSQL settings (name → value) for the servers the AppHost starts, over <see cref="PostgresServerSettings.Defaults"/>.</summary>
+    public const string PostgresSettings = "Shield:PostgresSettings";
+
     public const string ChatModel = "Shield:Models:Chat";
     public const string EmbeddingModel = "Shield:Models:Embedding";
 

@@ -114,6 +114,8 @@ public static class ShieldInfrastructureExtensions
 
         var database = builder.AddPostgres(ResourceNames.Postgres)
             .WithDataVolume()
+            // The image's entrypoint hands options after its command to the postgres it starts.
+            .WithArgs([.. PostgresServerSettings.CommandLineFrom(builder.Configuration)])
             .AddDatabase(ResourceNames.Database);
 
         var qdrant = builder.AddQdrant(ResourceNames.Qdrant).WithDataVolume();

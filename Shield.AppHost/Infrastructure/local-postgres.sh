@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Development PostgreSQL for the Shield AppHost's local mode (no container runtime).
 #
-#   local-postgres.sh <data dir> <port> <comma-separated databases>
+#   local-postgres.sh <data dir> <port> <comma-separated databases> [postgres options...]
+#   (the options, e.g. -c max_wal_size=4GB, go to the postmaster: PostgresServerSettings.cs holds Shield's)
 #   environment: SHIELD_PG_PASSWORD (superuser password, required), SHIELD_PG_BIN (optional bin dir)
 #
 # Ends by exec'ing the postmaster, so the process Aspire started *is* the server: stopping the resource
@@ -13,6 +14,8 @@ set -euo pipefail
 pgdata=${1:?usage: local-postgres.sh <data dir> <port> <databases>}
 port=${2:?missing port}
 databases=${3:-}
+shift $(($# < 3 ? $# : 3))
+server_options=("$@")
 : "${SHIELD_PG_PASSWORD:?SHIELD_PG_PASSWORD is not set}"
 
 log() { echo "local-postgres: $*" >&2; }
@@ -135,4 +138,4 @@ done
 
 log "starting PostgreSQL $server_major on 127.0.0.1:$port, data $pgdata"
 exec "${run_as[@]}" "$bindir/postgres" -D "$pgdata" -p "$port" \
-    -c listen_addresses=127.0.0.1 -k "$sockdir"
+    -c listen_addresses=127.0.0.1 -k "$sockdir" ${server_options[@]+"${server_options[@]}"}

@@ -64,7 +64,7 @@ public sealed class ExistingServersStackFixture : ShieldStackFixture
 
         var postgresPort = FreePort();
         var launcher = Path.Combine(Repository.Root, "Shield.AppHost", "Infrastructure", "local-postgres.sh");
-        _postgres = Start("bash", [launcher, Path.Combine(_root.FullName, "postgres"), postgresPort.ToString(), "shield"],
+        _postgres = Start("bash", [launcher, Path.Combine(_root.FullName, "postgres"), postgresPort.ToString(), "shield", .. PostgresServerSettings.CommandLine],
             ("SHIELD_PG_PASSWORD", _password));
         ExistingPostgres = $"Host=127.0.0.1;Port={postgresPort};Username=postgres;Password={_password};Database=shield";
 

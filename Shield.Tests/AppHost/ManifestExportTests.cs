@@ -31,6 +31,9 @@ public sealed class ManifestExportTests
             Assert.Contains(resources.GetProperty("redis").GetProperty("args").EnumerateArray(),
                 a => a.GetString()!.StartsWith("redis-server", StringComparison.Ordinal) && a.GetString()!.Contains("--appendonly yes", StringComparison.Ordinal));
             Assert.Equal("container.v0", TypeOf("postgres"));
+            // Deployed PostgreSQL checkpoints as rarely as local mode's (a chunk's WAL would otherwise grow with the knowledge base).
+            Assert.Equal(["-c", "shared_buffers=2GB", "-c", "max_wal_size=4GB", "-c", "checkpoint_timeout=15min", "-c", "wal_compression=on"],
+                resources.GetProperty("postgres").GetProperty("args").EnumerateArray().Select(a => a.GetString()!));
             Assert.Equal("value.v0", TypeOf("shield"));
             Assert.Equal("value.v0", TypeOf("chat"));
             Assert.Equal("value.v0", TypeOf("embeddings"));

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Npgsql;
+using Shield.AppHost.Infrastructure;
 using StackExchange.Redis;
 
 namespace Shield.Bench;
@@ -83,7 +84,7 @@ public sealed class LocalServers : IAsyncDisposable
 
         var port = FreePort();
         string[] server = [Path.Combine(bin, "postgres"), "-D", data, "-p", port.ToString(), "-k", socket,
-            "-c", "listen_addresses=127.0.0.1"];
+            "-c", "listen_addresses=127.0.0.1", .. PostgresServerSettings.CommandLine];
         var process = runAs.Length > 0 ? Start(runAs[0], [.. runAs.Skip(1), .. server]) : Start(server[0], server[1..]);
         _processes.Add(process);
 
