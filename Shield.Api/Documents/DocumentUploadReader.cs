@@ -111,7 +111,7 @@ public sealed class DocumentUploadReader(IOptions<DocumentLimits> limits, IOptio
                     {
                         return Invalid(FilesField, $"Each file needs a name of 1 to {DocumentLimits.MaxSourceNameLength} characters, such as notes.pdf.");
                     }
-                    var bytes = await ReadBoundedAsync(section.Body, _limits.MaxFileBytes, cancellationToken);
+                    var bytes = await BoundedBody.ReadAsync(section.Body, _limits.MaxFileBytes, cancellationToken);
                     if (bytes is null)
                     {
                         return Rejected(new DocumentRejectedException(DocumentProblem.TooLarge,
@@ -130,7 +130,7 @@ public sealed class DocumentUploadReader(IOptions<DocumentLimits> limits, IOptio
                 else if (OptionFields.Contains(name))
                 {
                     if (!seenFields.Add(name)) return Invalid(name, $"{name} may be given once.");
-                    var value = await ReadBoundedAsync(section.Body, 1024, cancellationToken);
+                    var value = await BoundedBody.ReadAsync(section.Body, 1024, cancellationToken);
                     if (value is null || !System.Text.Unicode.Utf8.IsValid(value)) return Invalid(name, $"{name} must be short UTF-8 text.");
                     var text = Encoding.UTF8.GetString(value);
                     if (options.TryGetValue(name, out var fromQuery) && fromQuery != text)
@@ -160,7 +160,7 @@ public sealed class DocumentUploadReader(IOptions<DocumentLimits> limits, IOptio
 
     private async Task<UploadRead> ReadJsonAsync(HttpRequest request, Dictionary<string, string> options, CancellationToken cancellationToken)
     {
-        var body = await ReadBoundedAsync(request.Body, _limits.MaxFileBytes, cancellationToken);
+        var body = await BoundedBody.ReadAsync(request.Body, _limits.MaxFileBytes, cancellationToken);
         if (body is null)
         {
             return Problem(StatusCodes.Status413PayloadTooLarge, "Request body too large",
@@ -324,23 +324,6 @@ public sealed class DocumentUploadReader(IOptions<DocumentLimits> limits, IOptio
     {
         var trimmed = name.Trim();
         return trimmed.Length is 0 or > DocumentLimits.MaxSourceNameLength || trimmed.Any(char.IsControl) ? null : trimmed;
-    }
-
-    /// <summary>Reads at most one byte past the limit, so an oversized part is refused without buffering it all.</summary>
-    private static async Task<byte[]?> ReadBoundedAsync(Stream body, long limit, CancellationToken cancellationToken)
-    {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            if (buffer.Length + read > limit)
-            {
-                return null;
-            }
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
     }
 
     private UploadRead RequestTooLarge() => Problem(StatusCodes.Status413PayloadTooLarge, "Request body too large",

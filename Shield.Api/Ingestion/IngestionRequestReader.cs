@@ -31,7 +31,7 @@ public sealed class IngestionRequestReader(IOptions<IngestionLimits> limits)
             return TooLarge();
         }
 
-        var body = await ReadBodyAsync(request, cancellationToken);
+        var body = await BoundedBody.ReadAsync(request.Body, _limits.MaxRequestBodyBytes, cancellationToken);
         if (body is null)
         {
             return TooLarge();
@@ -67,23 +67,6 @@ public sealed class IngestionRequestReader(IOptions<IngestionLimits> limits)
 
     private ReadResult TooLarge() => ReadResult.Fail(StatusCodes.Status413PayloadTooLarge, "Request body too large",
         $"A submission may be at most {_limits.MaxRequestBodyBytes} bytes; split the document into several jobs.");
-
-    /// <summary>Reads at most one byte past the limit, so an oversized body is refused without buffering it all.</summary>
-    private async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            if (buffer.Length + read > _limits.MaxRequestBodyBytes)
-            {
-                return null;
-            }
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
-    }
 
     private ReadResult Validate(JsonElement root)
     {

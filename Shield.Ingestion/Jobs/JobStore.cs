@@ -502,10 +502,6 @@ public sealed partial class JobStore(
         return end;
     }
 
-    /// <summary>True when the job was cancelled: its remaining chunks are acknowledged without being processed.</summary>
-    public async Task<bool> IsCancelledAsync(Guid jobId) =>
-        await redis.GetDatabase().HashGetAsync(JobKeys.Hash(jobId), "status") == JobStatus.Cancelled;
-
     /// <summary>
     /// Cancels a queued or processing job: it ends <c>cancelled</c> at once with an <c>ingestion.cancelled</c> event,
     /// and workers skip its chunks that have not been processed yet.
