@@ -39,7 +39,8 @@ public static partial class PostgresServerSettings
         {
             if (!SettingName().IsMatch(setting.Key) || string.IsNullOrWhiteSpace(setting.Value) || setting.Value.Any(char.IsWhiteSpace))
             {
-                throw new DistributedApplicationException(
+                // A setup problem: printed alone, before anything starts, and the AppHost exits with code 1.
+                throw new SetupProblemException(
                     $"{ShieldConfigKeys.PostgresSettings}:{setting.Key} = '{setting.Value}' is not a PostgreSQL setting (a name such as max_wal_size and a value without spaces)");
             }
             settings[setting.Key] = setting.Value;

@@ -1,4 +1,3 @@
-using Aspire.Hosting;
 using Microsoft.Extensions.Configuration;
 using Shield.AppHost.Infrastructure;
 
@@ -23,7 +22,7 @@ public sealed class PostgresServerSettingsTests
     [InlineData("max_wal_size", "")]
     public void A_setting_postgres_would_not_read_stops_the_apphost_with_its_name(string name, string value)
     {
-        var error = Assert.Throws<DistributedApplicationException>(() =>
+        var error = Assert.Throws<SetupProblemException>(() =>
             PostgresServerSettings.CommandLineFrom(Configuration(($"Shield:PostgresSettings:{name}", value))));
 
         Assert.Contains($"Shield:PostgresSettings:{name}", error.Message, StringComparison.Ordinal);
